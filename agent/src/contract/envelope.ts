@@ -1,0 +1,40 @@
+import { Type, type TObject, type TProperties } from "@sinclair/typebox";
+import { HOST_NAME_MAX_LENGTH } from "./topics.ts";
+import { Keyword, Timestamp } from "./fields.ts";
+
+/** ECS fields every message carries, whatever its metric. */
+export const Host = Type.Object(
+  {
+    name: Keyword({ minLength: 1, maxLength: HOST_NAME_MAX_LENGTH, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }),
+    architecture: Type.Optional(Keyword({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+export const Agent = Type.Object(
+  {
+    type: Keyword({ maxLength: 64 }),
+    version: Keyword({ maxLength: 64 }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A message: `@timestamp`, `host`, `agent`, `event.dataset` naming the metric, and the metric's
+ * own fields under `system` (Metricbeat's names where Metricbeat has the quantity).
+ */
+export function envelope<P extends TProperties>(metric: string, system: TObject<P>) {
+  return Type.Object(
+    {
+      "@timestamp": Timestamp(),
+      host: Host,
+      agent: Agent,
+      event: Type.Object(
+        { dataset: Type.Literal(`telemetry.${metric}`, { "x-es-type": "keyword" }) },
+        { additionalProperties: false },
+      ),
+      system: Type.Object({ [metric]: system } as Record<string, TObject<P>>, { additionalProperties: false }),
+    },
+    { additionalProperties: false },
+  );
+}

@@ -1,0 +1,92 @@
+import { Type, type Static } from "@sinclair/typebox";
+import { esTyped, Bytes, Celsius, Fraction, Keyword } from "./fields.ts";
+import { envelope } from "./envelope.ts";
+
+/**
+ * One schema per metric: the payload of `telemetry/v1/<host>/<metric>`. Units are in the field
+ * names (`pct` is a fraction 0..1, `celsius`, bytes where unnamed). The README's field reference
+ * lists the same fields.
+ */
+const pct = () => Type.Object({ pct: Fraction() }, { additionalProperties: false });
+const norm = () => Type.Object({ norm: pct() }, { additionalProperties: false });
+const load = () => esTyped(Type.Number({ minimum: 0, maximum: 1e6 }), "float");
+const cores = () => esTyped(Type.Integer({ minimum: 1, maximum: 65_536 }), "integer");
+
+export const CpuSample = envelope(
+  "cpu",
+  Type.Object(
+    {
+      cores: cores(),
+      total: norm(),
+      user: norm(),
+      system: norm(),
+      iowait: norm(),
+      idle: norm(),
+      /** Busy fraction of each logical core, in core order. */
+      per_core: Type.Object({ busy: Type.Object({ pct: Type.Array(Fraction(), { maxItems: 1024 }) }) }),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export const LoadSample = envelope(
+  "load",
+  Type.Object(
+    {
+      "1": load(),
+      "5": load(),
+      "15": load(),
+      cores: cores(),
+      /** The load averages divided by the core count. */
+      norm: Type.Object({ "1": load(), "5": load(), "15": load() }, { additionalProperties: false }),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export const TemperatureSample = envelope(
+  "temperature",
+  Type.Object(
+    {
+      /** Main (package or SoC) temperature. */
+      celsius: Celsius(),
+      max: Type.Object({ celsius: Celsius() }, { additionalProperties: false }),
+      cores: Type.Optional(
+        Type.Object({ celsius: Type.Array(Celsius(), { maxItems: 1024 }) }, { additionalProperties: false }),
+      ),
+      /** Where the reading came from, e.g. "coretemp", "k10temp", "thermal_zone0", "systeminformation". */
+      sensor: Keyword({ maxLength: 128 }),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export const MemorySample = envelope(
+  "memory",
+  Type.Object(
+    {
+      total: Bytes(),
+      used: Type.Object({ bytes: Bytes(), pct: Fraction() }, { additionalProperties: false }),
+      /** Metricbeat's name for available memory (what can be allocated without swapping). */
+      actual: Type.Object({ free: Bytes() }, { additionalProperties: false }),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+/** Every metric the contract knows: the topic's last level → its payload schema. */
+export const METRIC_SCHEMAS = {
+  cpu: CpuSample,
+  load: LoadSample,
+  temperature: TemperatureSample,
+  memory: MemorySample,
+} as const;
+
+export type MetricName = keyof typeof METRIC_SCHEMAS;
+export const METRIC_NAMES = Object.keys(METRIC_SCHEMAS) as MetricName[];
+export type SampleOf<M extends MetricName> = Static<(typeof METRIC_SCHEMAS)[M]>;
+export type Sample = { [M in MetricName]: SampleOf<M> }[MetricName];
+
+export function isMetricName(name: string): name is MetricName {
+  return Object.hasOwn(METRIC_SCHEMAS, name);
+}

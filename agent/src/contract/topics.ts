@@ -1,0 +1,51 @@
+/**
+ * The MQTT topic tree, version 1.
+ *
+ *   telemetry/v1/<host>/<metric>   one sample of one metric (QoS 1, never retained)
+ *   telemetry/v1/<host>/status     the host's agent status (QoS 1, retained; the Last Will sets "offline")
+ *
+ * <host> is one topic level: it may not be empty nor contain "/", "+", "#" or a NUL, and is at most
+ * HOST_NAME_MAX_LENGTH characters. Subscribers use SAMPLE_SUBSCRIPTION to receive everything.
+ */
+export const TOPIC_ROOT = "telemetry/v1";
+export const STATUS_LEVEL = "status";
+/** One filter for samples and status messages of every host. */
+export const SUBSCRIPTION = `${TOPIC_ROOT}/+/+`;
+export const HOST_NAME_MAX_LENGTH = 253;
+
+const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Why a host name cannot be a topic level, or undefined when it can. */
+export function hostNameProblem(host: string): string | undefined {
+  if (host.length === 0) return "host name is empty";
+  if (host.length > HOST_NAME_MAX_LENGTH) return `host name is longer than ${HOST_NAME_MAX_LENGTH} characters`;
+  if (/[/+#\u0000]/.test(host)) return `host name "${host}" contains "/", "+", "#" or NUL, which MQTT topic levels forbid`;
+  if (!HOST_NAME.test(host)) {
+    return `host name "${host}" must start with a letter or digit and hold only letters, digits, ".", "_" and "-"`;
+  }
+  return undefined;
+}
+
+export function sampleTopic(host: string, metric: string): string {
+  return `${TOPIC_ROOT}/${host}/${metric}`;
+}
+
+export function statusTopic(host: string): string {
+  return `${TOPIC_ROOT}/${host}/${STATUS_LEVEL}`;
+}
+
+export type ParsedTopic =
+  | { ok: true; host: string; kind: string }
+  | { ok: false; reason: string };
+
+/** Splits `telemetry/v1/<host>/<kind>`; `kind` is a metric name or "status". */
+export function parseTopic(topic: string): ParsedTopic {
+  const prefix = `${TOPIC_ROOT}/`;
+  if (!topic.startsWith(prefix)) return { ok: false, reason: `topic "${topic}" is outside ${TOPIC_ROOT}/` };
+  const levels = topic.slice(prefix.length).split("/");
+  if (levels.length !== 2) return { ok: false, reason: `topic "${topic}" is not ${TOPIC_ROOT}/<host>/<metric>` };
+  const [host, kind] = levels as [string, string];
+  const problem = hostNameProblem(host);
+  if (problem) return { ok: false, reason: problem };
+  return { ok: true, host, kind };
+}

@@ -1,0 +1,6 @@
+export { MosquittoService, mosquittoConfig, type MosquittoOptions } from "./mosquitto.ts";
+export { RedisService, type RedisOptions } from "./redis.ts";
+export { ElasticsearchService, ELASTICSEARCH_VERSION, type ElasticsearchOptions } from "./elasticsearch.ts";
+export { ServiceProcess, ServiceStartError } from "./service-process.ts";
+export { sharedServices, uniqueName, type SharedServices } from "./shared.ts";
+export { freePort } from "./free-port.ts";

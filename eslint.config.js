@@ -25,7 +25,14 @@ export default tseslint.config(
     files: ["agent/src/**/*.ts", "ingest/src/**/*.ts"],
     ignores: ["agent/src/config/**", "ingest/src/config/**"],
     rules: {
-      "no-restricted-properties": ["error", { object: "process", property: "env", message: "Read configuration through the program's config module." }],
+      "no-restricted-properties": [
+        "error",
+        {
+          object: "process",
+          property: "env",
+          message: "Read configuration through the program's config module.",
+        },
+      ],
     },
   },
 );

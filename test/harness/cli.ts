@@ -34,7 +34,9 @@ main().then(
     const errors = error instanceof AggregateError ? error.errors : [error];
     for (const e of errors) {
       if (e instanceof ServiceStartError) {
-        process.stderr.write(`${e.logTail}\nharness: ${e.service} did not start: ${e.message.split("\n")[0]}\n`);
+        process.stderr.write(
+          `${e.logTail}\nharness: ${e.service} did not start: ${e.message.split("\n")[0]}\n`,
+        );
       } else {
         process.stderr.write(`harness: ${e instanceof Error ? e.message : String(e)}\n`);
       }

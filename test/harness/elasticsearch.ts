@@ -62,9 +62,11 @@ export class ElasticsearchService {
         "-Dlog4j2.formatMsgNoLookups=true",
         "--enable-native-access=ALL-UNNAMED,org.apache.lucene.core,org.elasticsearch.nativeaccess",
         "--add-modules=jdk.incubator.vector",
-        "--module-path", join(target, "lib"),
+        "--module-path",
+        join(target, "lib"),
         "--add-modules=ALL-MODULE-PATH",
-        "-cp", join(target, "classes"),
+        "-cp",
+        join(target, "classes"),
         "telemetry.harness.Launcher",
         target,
         dir,
@@ -126,7 +128,10 @@ function javaMajor(home: string): number {
  */
 function buildLauncher(javaHome: string): void {
   const marker = join(launcherDir, "target", "classes", "telemetry", "harness", "Launcher.class");
-  const sources = [join(launcherDir, "pom.xml"), join(launcherDir, "src/main/java/telemetry/harness/Launcher.java")];
+  const sources = [
+    join(launcherDir, "pom.xml"),
+    join(launcherDir, "src/main/java/telemetry/harness/Launcher.java"),
+  ];
   const built = existsSync(marker) && existsSync(join(launcherDir, "target", "modules", "transport-netty4"));
   if (built && sources.every((s) => statSync(s).mtimeMs <= statSync(marker).mtimeMs)) return;
   const mvn = ensureDebianBinary("mvn", "maven");

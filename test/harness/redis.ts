@@ -41,14 +41,22 @@ export class RedisService {
     const binary = ensureDebianBinary("redis-server", "redis-server");
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), "telemetry-redis-"));
     const args = [
-      "--port", String(port),
-      "--bind", "127.0.0.1",
-      "--dir", dir,
-      "--appendonly", "yes",
-      "--appendfsync", "everysec",
-      "--save", "",
-      "--maxmemory-policy", "noeviction",
-      "--daemonize", "no",
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "everysec",
+      "--save",
+      "",
+      "--maxmemory-policy",
+      "noeviction",
+      "--daemonize",
+      "no",
     ];
     if (options.maxmemory) args.push("--maxmemory", options.maxmemory);
     const process = new ServiceProcess({

@@ -71,7 +71,11 @@ export class ServiceProcess {
       await sleep(200);
     }
     await this.kill();
-    throw new ServiceStartError(name, `not ready within ${this.options.readyTimeoutMs ?? 30_000} ms`, tail(logFile));
+    throw new ServiceStartError(
+      name,
+      `not ready within ${this.options.readyTimeoutMs ?? 30_000} ms`,
+      tail(logFile),
+    );
   }
 
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */

@@ -33,7 +33,10 @@ export interface StackService {
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** Per checkout, outside the repository, so two clones never share or stop each other's services. */
-export const stateDir = join(tmpdir(), `cluster-telemetry-${createHash("sha1").update(repoRoot).digest("hex").slice(0, 10)}`);
+export const stateDir = join(
+  tmpdir(),
+  `cluster-telemetry-${createHash("sha1").update(repoRoot).digest("hex").slice(0, 10)}`,
+);
 const stateFile = join(stateDir, "services.json");
 
 function readState(): State {

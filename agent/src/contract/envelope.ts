@@ -33,7 +33,9 @@ export function envelope<P extends TProperties>(metric: string, system: TObject<
         { dataset: Type.Literal(`telemetry.${metric}`, { "x-es-type": "keyword" }) },
         { additionalProperties: false },
       ),
-      system: Type.Object({ [metric]: system } as Record<string, TObject<P>>, { additionalProperties: false }),
+      system: Type.Object({ [metric]: system } as Record<string, TObject<P>>, {
+        additionalProperties: false,
+      }),
     },
     { additionalProperties: false },
   );

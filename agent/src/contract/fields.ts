@@ -16,7 +16,8 @@ export function esTyped<T extends TSchema>(schema: T, esType: EsFieldType): T {
 export const Fraction = (options: NumberOptions = {}) =>
   esTyped(Type.Number({ minimum: 0, maximum: 1, ...options }), "float");
 /** A non-negative count of bytes. */
-export const Bytes = (options: NumberOptions = {}) => esTyped(Type.Integer({ minimum: 0, ...options }), "long");
+export const Bytes = (options: NumberOptions = {}) =>
+  esTyped(Type.Integer({ minimum: 0, ...options }), "long");
 /** Degrees Celsius from a CPU or SoC sensor; the range excludes the 0 and -1 that broken sensors report. */
 export const Celsius = (options: NumberOptions = {}) =>
   esTyped(Type.Number({ exclusiveMinimum: -60, maximum: 150, not: { enum: [0, -1] }, ...options }), "float");

@@ -20,7 +20,10 @@ export const StatusMessage = Type.Object(
       {
         status: esTyped(Type.Union([Type.Literal("online"), Type.Literal("offline")]), "keyword"),
         /** Sampling interval, so "not reported within three intervals" can be computed per host. */
-        interval: Type.Object({ ms: esTyped(Type.Integer({ minimum: 1000 }), "long") }, { additionalProperties: false }),
+        interval: Type.Object(
+          { ms: esTyped(Type.Integer({ minimum: 1000 }), "long") },
+          { additionalProperties: false },
+        ),
         /** Per metric, the sensor it reads or "none" (e.g. temperature on a virtual machine). */
         sensors: Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]*$" }), Keyword({ maxLength: 128 })),
         /** Samples the agent dropped from its offline buffer since it started (oldest first). */

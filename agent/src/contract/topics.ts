@@ -18,8 +18,10 @@ const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** Why a host name cannot be a topic level, or undefined when it can. */
 export function hostNameProblem(host: string): string | undefined {
   if (host.length === 0) return "host name is empty";
-  if (host.length > HOST_NAME_MAX_LENGTH) return `host name is longer than ${HOST_NAME_MAX_LENGTH} characters`;
-  if (/[/+#\u0000]/.test(host)) return `host name "${host}" contains "/", "+", "#" or NUL, which MQTT topic levels forbid`;
+  if (host.length > HOST_NAME_MAX_LENGTH)
+    return `host name is longer than ${HOST_NAME_MAX_LENGTH} characters`;
+  if (/[/+#]/.test(host) || host.includes("\0"))
+    return `host name "${host}" contains "/", "+", "#" or NUL, which MQTT topic levels forbid`;
   if (!HOST_NAME.test(host)) {
     return `host name "${host}" must start with a letter or digit and hold only letters, digits, ".", "_" and "-"`;
   }
@@ -34,16 +36,15 @@ export function statusTopic(host: string): string {
   return `${TOPIC_ROOT}/${host}/${STATUS_LEVEL}`;
 }
 
-export type ParsedTopic =
-  | { ok: true; host: string; kind: string }
-  | { ok: false; reason: string };
+export type ParsedTopic = { ok: true; host: string; kind: string } | { ok: false; reason: string };
 
 /** Splits `telemetry/v1/<host>/<kind>`; `kind` is a metric name or "status". */
 export function parseTopic(topic: string): ParsedTopic {
   const prefix = `${TOPIC_ROOT}/`;
   if (!topic.startsWith(prefix)) return { ok: false, reason: `topic "${topic}" is outside ${TOPIC_ROOT}/` };
   const levels = topic.slice(prefix.length).split("/");
-  if (levels.length !== 2) return { ok: false, reason: `topic "${topic}" is not ${TOPIC_ROOT}/<host>/<metric>` };
+  if (levels.length !== 2)
+    return { ok: false, reason: `topic "${topic}" is not ${TOPIC_ROOT}/<host>/<metric>` };
   const [host, kind] = levels as [string, string];
   const problem = hostNameProblem(host);
   if (problem) return { ok: false, reason: problem };

@@ -43,10 +43,16 @@ export function decodeMessage(topic: string, payload: Uint8Array | string): Deco
   } catch (error) {
     return { ok: false, host, kind, reason: `not JSON: ${(error as Error).message}` };
   }
-  if (!validate(message)) return { ok: false, host, kind, reason: `schema: ${describeErrors(validate.errors)}` };
+  if (!validate(message))
+    return { ok: false, host, kind, reason: `schema: ${describeErrors(validate.errors)}` };
   const payloadHost = (message as { host: { name: string } }).host.name;
   if (payloadHost !== host) {
-    return { ok: false, host, kind, reason: `spoofed: payload host "${payloadHost}" differs from topic host "${host}"` };
+    return {
+      ok: false,
+      host,
+      kind,
+      reason: `spoofed: payload host "${payloadHost}" differs from topic host "${host}"`,
+    };
   }
   if (kind === STATUS_LEVEL) return { ok: true, host, kind, message: message as StatusMessage };
   if (isMetricName(kind)) return { ok: true, host, kind, message: message as Sample };

@@ -74,6 +74,7 @@ export class ElasticsearchService {
       ],
       logFile: join(dir, "elasticsearch.log"),
       readyTimeoutMs: 120_000,
+      port,
       isReady: () => clusterReady(url),
     });
     return new ElasticsearchService(port, dir, process);

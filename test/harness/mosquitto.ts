@@ -52,6 +52,7 @@ export class MosquittoService {
       command: binary,
       args: ["-c", configFile],
       logFile: join(dir, "mosquitto.log"),
+      port,
       isReady: () => isListening(port),
     });
     return new MosquittoService(port, dir, process);

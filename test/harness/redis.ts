@@ -64,6 +64,7 @@ export class RedisService {
       command: binary,
       args,
       logFile: join(dir, "redis.log"),
+      port,
       isReady: () => redisPing(port),
     });
     return new RedisService(port, dir, process);

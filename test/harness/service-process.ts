@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isListening } from "./free-port.ts";
 
 export interface ServiceProcessOptions {
   /** Short name used in messages, e.g. "redis". */
@@ -13,6 +14,8 @@ export interface ServiceProcessOptions {
   cwd?: string;
   /** Resolves true once the service answers. Polled every 200 ms. */
   isReady: () => Promise<boolean>;
+  /** The port the service will listen on; start() refuses when something already listens there. */
+  port?: number;
   /** How long start() waits for isReady. @defaultValue 30000 */
   readyTimeoutMs?: number;
 }
@@ -49,7 +52,11 @@ export class ServiceProcess {
 
   async start(): Promise<void> {
     if (this.running) return;
-    const { name, command, args, logFile, env, cwd } = this.options;
+    const { name, command, args, logFile, env, cwd, port } = this.options;
+    // Otherwise readiness would be answered by whoever holds the port, not by our process.
+    if (port !== undefined && (await isListening(port))) {
+      throw new ServiceStartError(name, `port ${port} is already in use`, tail(logFile));
+    }
     const log = openSync(logFile, "a");
     const child = spawn(command, args, { detached: true, stdio: ["ignore", log, log], env, cwd });
     closeSync(log);

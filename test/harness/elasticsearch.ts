@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { ensureDebianBinary } from "./debian.ts";
 import { freePort } from "./free-port.ts";
 import { ServiceProcess } from "./service-process.ts";
+import { disposeWithTestProcess } from "./cleanup.ts";
 
 /** The server version the launcher's pom.xml pins. */
 export const ELASTICSEARCH_VERSION = "9.5.3";
@@ -39,6 +40,7 @@ export class ElasticsearchService {
 
   static async start(options: ElasticsearchOptions = {}): Promise<ElasticsearchService> {
     const service = ElasticsearchService.prepare(options, await (options.port ?? freePort()));
+    disposeWithTestProcess(service.process, options.dir ? undefined : service.dir);
     await service.process.start();
     return service;
   }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { ensureDebianBinary } from "./debian.ts";
 import { freePort, isListening } from "./free-port.ts";
 import { ServiceProcess } from "./service-process.ts";
+import { disposeWithTestProcess } from "./cleanup.ts";
 
 export interface MosquittoOptions {
   /** Port of the plain listener on 127.0.0.1. @defaultValue a free port */
@@ -36,6 +37,7 @@ export class MosquittoService {
 
   static async start(options: MosquittoOptions = {}): Promise<MosquittoService> {
     const service = MosquittoService.prepare(options, await (options.port ?? freePort()));
+    disposeWithTestProcess(service.process, options.dir ? undefined : service.dir);
     await service.process.start();
     return service;
   }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { ensureDebianBinary } from "./debian.ts";
 import { freePort } from "./free-port.ts";
 import { ServiceProcess } from "./service-process.ts";
+import { disposeWithTestProcess } from "./cleanup.ts";
 
 export interface RedisOptions {
   /** @defaultValue a free port */
@@ -33,6 +34,7 @@ export class RedisService {
 
   static async start(options: RedisOptions = {}): Promise<RedisService> {
     const service = RedisService.prepare(options, await (options.port ?? freePort()));
+    disposeWithTestProcess(service.process, options.dir ? undefined : service.dir);
     await service.process.start();
     return service;
   }

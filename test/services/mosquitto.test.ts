@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { once } from "node:events";
 import { describe, it } from "node:test";
 import mqtt from "mqtt";
 import { sharedServices, uniqueName } from "../harness/index.ts";
@@ -13,13 +12,15 @@ describe("the harness's Mosquitto", () => {
     try {
       const granted = await subscriber.subscribeAsync(topic, { qos: 1 });
       assert.equal(granted[0]?.qos, 1);
-      const received = once(subscriber, "message");
+      const received = new Promise<[string, Buffer, mqtt.IPublishPacket]>((resolve) =>
+        subscriber.once("message", (...args) => resolve(args)),
+      );
       const acks: string[] = [];
       publisher.on("packetreceive", (packet) => acks.push(packet.cmd));
       await publisher.publishAsync(topic, "hello", { qos: 1 });
       // A QoS 1 publish resolves once the broker's PUBACK arrived.
       assert.deepEqual(acks, ["puback"]);
-      const [gotTopic, payload, packet] = (await received) as [string, Buffer, mqtt.IPublishPacket];
+      const [gotTopic, payload, packet] = await received;
       assert.equal(gotTopic, topic);
       assert.equal(payload.toString(), "hello");
       assert.equal(packet.qos, 1);

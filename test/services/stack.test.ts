@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
 import { after, describe, it } from "node:test";
 import { freePort, RedisService, ServiceStartError } from "../harness/index.ts";
 import { Redis } from "ioredis";
@@ -6,8 +7,10 @@ import { pidAlive } from "../harness/service-process.ts";
 
 describe("the harness's service processes", () => {
   const started: RedisService[] = [];
+  const preparedOnly: string[] = [];
   after(async () => {
     for (const s of started) await s.process.stop();
+    for (const dir of preparedOnly) rmSync(dir, { recursive: true, force: true });
   });
 
   it("restarts a service on the same port with its data kept", async () => {
@@ -26,6 +29,7 @@ describe("the harness's service processes", () => {
 
   it("fails with the tail of the service's log and a one-line reason when a service cannot start", async () => {
     const broken = RedisService.prepare({ maxmemory: "plenty" }, await freePort());
+    preparedOnly.push(broken.dir);
     await assert.rejects(broken.process.start(), (error: unknown) => {
       assert.ok(error instanceof ServiceStartError);
       assert.equal(error.service, "redis");
@@ -39,6 +43,7 @@ describe("the harness's service processes", () => {
     const first = await RedisService.start();
     started.push(first);
     const clash = RedisService.prepare({}, first.port);
+    preparedOnly.push(clash.dir);
     await assert.rejects(clash.process.start(), /redis did not start: port \d+ is already in use/);
     assert.ok(first.process.running, "the service that owns the port keeps running");
   });

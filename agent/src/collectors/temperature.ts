@@ -1,0 +1,145 @@
+import { readFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import si from "systeminformation";
+import type { Collector, CollectorOptions } from "./collector.ts";
+
+export interface TemperatureFields {
+  celsius: number;
+  max: { celsius: number };
+  cores?: { celsius: number[] };
+  sensor: string;
+}
+
+/** hwmon drivers that report the CPU package (x86, AMD) or an ARM SoC. */
+const CPU_HWMON = new Set([
+  "coretemp",
+  "k10temp",
+  "zenpower",
+  "cpu_thermal",
+  "soc_thermal",
+  "cpu-thermal",
+  "scpi_sensors",
+]);
+
+/** Missing or broken sensors report 0, -1, or absurd values: such a reading is no reading. */
+export function plausibleCelsius(value: number): boolean {
+  return Number.isFinite(value) && value > -60 && value <= 150 && value !== 0 && value !== -1;
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+interface Reading {
+  sensor: string;
+  main: number;
+  all: number[];
+  cores: number[];
+}
+
+async function readNumber(file: string): Promise<number | undefined> {
+  try {
+    const value = Number((await readFile(file, "utf8")).trim());
+    return Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readText(file: string): Promise<string | undefined> {
+  try {
+    return (await readFile(file, "utf8")).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function list(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  } catch {
+    return [];
+  }
+}
+
+/** A CPU hwmon device: package (or Tdie/Tctl) as main, "Core N" labels as per-core readings. */
+async function readHwmon(sysRoot: string): Promise<Reading | undefined> {
+  const base = join(sysRoot, "class", "hwmon");
+  for (const device of await list(base)) {
+    const dir = join(base, device);
+    const name = await readText(join(dir, "name"));
+    if (!name || !CPU_HWMON.has(name)) continue;
+    const inputs = (await list(dir)).filter((f) => /^temp\d+_input$/.test(f));
+    let main: number | undefined;
+    const all: number[] = [];
+    const cores: number[] = [];
+    for (const input of inputs) {
+      const milli = await readNumber(join(dir, input));
+      if (milli === undefined) continue;
+      const celsius = milli / 1000;
+      if (!plausibleCelsius(celsius)) continue;
+      const label = (await readText(join(dir, input.replace("_input", "_label")))) ?? "";
+      all.push(celsius);
+      if (/^Core \d+/.test(label)) cores.push(celsius);
+      else if (main === undefined && /^(Package id \d+|Tdie|Tctl|)$/.test(label)) main = celsius;
+    }
+    if (all.length === 0) continue;
+    return { sensor: name, main: main ?? Math.max(...all), all, cores };
+  }
+  return undefined;
+}
+
+/** A thermal zone: on a Raspberry Pi, thermal_zone0 is the SoC ("cpu-thermal"). */
+async function readThermalZones(sysRoot: string): Promise<Reading | undefined> {
+  const base = join(sysRoot, "class", "thermal");
+  const zones = (await list(base)).filter((z) => z.startsWith("thermal_zone"));
+  const readings: Array<{ zone: string; type: string; celsius: number }> = [];
+  for (const zone of zones) {
+    const milli = await readNumber(join(base, zone, "temp"));
+    if (milli === undefined || !plausibleCelsius(milli / 1000)) continue;
+    readings.push({ zone, type: (await readText(join(base, zone, "type"))) ?? "", celsius: milli / 1000 });
+  }
+  if (readings.length === 0) return undefined;
+  const cpu = readings.find((r) => /cpu|soc|x86_pkg_temp/i.test(r.type)) ?? readings[0]!;
+  return { sensor: cpu.zone, main: cpu.celsius, all: readings.map((r) => r.celsius), cores: [] };
+}
+
+/**
+ * CPU temperature. On Linux it reads /sys directly (systeminformation's cpuTemperature() spawns
+ * shell pipelines on every call); elsewhere it asks systeminformation. Hosts without a sensor
+ * produce no reading at all, never 0 or -1.
+ */
+export class TemperatureCollector implements Collector<TemperatureFields> {
+  readonly metric = "temperature";
+  private source = "none";
+
+  constructor(private readonly options: CollectorOptions) {}
+
+  private async read(): Promise<Reading | undefined> {
+    if (process.platform === "linux") {
+      return (await readHwmon(this.options.sysRoot)) ?? (await readThermalZones(this.options.sysRoot));
+    }
+    const t = await si.cpuTemperature();
+    const cores = (t.cores ?? []).filter(plausibleCelsius);
+    if (t.main === null || !plausibleCelsius(t.main)) return undefined;
+    return { sensor: "systeminformation", main: t.main, all: [t.main, ...cores], cores };
+  }
+
+  async start(): Promise<void> {
+    this.source = (await this.read())?.sensor ?? "none";
+  }
+
+  async collect(): Promise<TemperatureFields | undefined> {
+    const reading = await this.read();
+    if (!reading) return undefined;
+    const fields: TemperatureFields = {
+      celsius: round(reading.main),
+      max: { celsius: round(Math.max(...reading.all)) },
+      sensor: reading.sensor,
+    };
+    if (reading.cores.length > 0) fields.cores = { celsius: reading.cores.map(round) };
+    return fields;
+  }
+
+  sensor(): string {
+    return this.source;
+  }
+}

@@ -1,0 +1,77 @@
+// telemetry-agent: collectors → sampler → bounded buffer → MQTT (QoS 1), with a retained status.
+//
+//   collectors (cpu, load, temperature, memory)
+//        │ one timer each
+//        ▼
+//   Sampler ── schema check, size cap ──▶ OfflineBuffer (bounded, drops oldest) ──▶ Publisher ──▶ broker
+//                                                                         status + Last Will ──┘
+import { createCollectors } from "./collectors/index.ts";
+import {
+  ConfigError,
+  ConfigExit,
+  loadAgentConfigFromProcess,
+  type AgentConfig,
+} from "./config/agent-config.ts";
+import { createLogger } from "./logging.ts";
+import { Publisher } from "./publish/publisher.ts";
+import { Sampler } from "./sampling/sampler.ts";
+
+async function main(): Promise<void> {
+  let config: AgentConfig;
+  try {
+    config = loadAgentConfigFromProcess();
+  } catch (error) {
+    if (error instanceof ConfigExit) {
+      process.stdout.write(error.output);
+      process.exit(0);
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`telemetry-agent: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  const collectors = createCollectors({ procRoot: config.procRoot, sysRoot: config.sysRoot });
+  const sampler = new Sampler(
+    collectors,
+    { host: config.host, intervalMs: config.intervalMs, jitterMs: config.jitterMs },
+    (message) => publisher.enqueue(message),
+    log,
+  );
+  const publisher = new Publisher(config, (state) => sampler.status(state, publisher.buffer.dropped), log);
+  await sampler.prepare();
+
+  if (config.once) {
+    // CPU needs an interval to measure over; a short one is enough for a one-off look.
+    await new Promise((r) => setTimeout(r, 250));
+    for (const collector of collectors) {
+      const message = await sampler.sample(collector);
+      if (message)
+        process.stdout.write(
+          `${JSON.stringify({ topic: message.topic, payload: JSON.parse(message.payload.toString()) })}\n`,
+        );
+    }
+    return;
+  }
+
+  publisher.start();
+  sampler.start();
+  log.info({ event: "agent_started", host: config.host, intervalMs: config.intervalMs }, "sampling");
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ event: "agent_stopping", signal }, "stopping");
+    sampler.stop();
+    void publisher.stop().then(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`telemetry-agent: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,127 @@
+import { arch } from "node:os";
+import type { Logger } from "pino";
+import { sampleTopic, schemaProblems, type MetricName, type StatusMessage } from "../contract/index.ts";
+import type { Collector } from "../collectors/index.ts";
+import { AGENT_VERSION } from "../version.ts";
+
+export interface SampleMessage {
+  topic: string;
+  payload: Buffer;
+}
+
+export interface SamplerOptions {
+  host: string;
+  intervalMs: number;
+  jitterMs: number;
+}
+
+/**
+ * Runs every collector on its own timer, so a slow one never delays the others; a collector still
+ * busy at its next tick skips that tick (counted) instead of piling up overlapping samples.
+ */
+export class Sampler {
+  skipped = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly busy = new Set<string>();
+  private stopped = false;
+
+  constructor(
+    private readonly collectors: Collector[],
+    private readonly options: SamplerOptions,
+    private readonly emit: (message: SampleMessage) => void,
+    private readonly log: Logger,
+  ) {}
+
+  async prepare(): Promise<void> {
+    for (const collector of this.collectors) {
+      await collector.start();
+      if (collector.sensor() === "none") {
+        this.log.info(
+          { event: "sensor_absent", metric: collector.metric },
+          `no ${collector.metric} sensor on this host; not reporting ${collector.metric}`,
+        );
+      }
+    }
+  }
+
+  start(): void {
+    const jitter = Math.floor(Math.random() * (this.options.jitterMs + 1));
+    for (const collector of this.collectors) {
+      const first = setTimeout(() => {
+        void this.tick(collector);
+        const every = setInterval(() => void this.tick(collector), this.options.intervalMs);
+        this.timers.push(every);
+      }, this.options.intervalMs + jitter);
+      this.timers.push(first);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers = [];
+  }
+
+  private async tick(collector: Collector): Promise<void> {
+    if (this.stopped) return;
+    if (this.busy.has(collector.metric)) {
+      this.skipped += 1;
+      this.log.warn(
+        { event: "sample_skipped", metric: collector.metric },
+        "previous sample still running; tick skipped",
+      );
+      return;
+    }
+    this.busy.add(collector.metric);
+    try {
+      const message = await this.sample(collector);
+      if (message) this.emit(message);
+    } catch (error) {
+      this.log.error(
+        { event: "collect_failed", metric: collector.metric, err: (error as Error).message },
+        "collector failed",
+      );
+    } finally {
+      this.busy.delete(collector.metric);
+    }
+  }
+
+  /** One message for one collector, stamped at the moment of sampling, checked against the contract. */
+  async sample(collector: Collector): Promise<SampleMessage | undefined> {
+    const timestamp = new Date().toISOString();
+    const fields = await collector.collect();
+    if (!fields) return undefined;
+    const metric = collector.metric as MetricName;
+    const message = {
+      "@timestamp": timestamp,
+      host: { name: this.options.host, architecture: arch() },
+      agent: { type: "telemetry-agent", version: AGENT_VERSION },
+      event: { dataset: `telemetry.${metric}` },
+      system: { [metric]: fields },
+    };
+    const problems = schemaProblems(metric, message);
+    if (problems) {
+      this.log.error(
+        { event: "sample_invalid", metric, problems },
+        "sample does not match the contract; not sent",
+      );
+      return undefined;
+    }
+    return { topic: sampleTopic(this.options.host, metric), payload: Buffer.from(JSON.stringify(message)) };
+  }
+
+  status(state: "online" | "offline", dropped: number): StatusMessage {
+    return {
+      "@timestamp": new Date().toISOString(),
+      host: { name: this.options.host, architecture: arch() },
+      agent: { type: "telemetry-agent", version: AGENT_VERSION },
+      event: { dataset: "telemetry.status" },
+      telemetry: {
+        status: state,
+        interval: { ms: this.options.intervalMs },
+        sensors: Object.fromEntries(this.collectors.map((c) => [c.metric, c.sensor()])),
+        buffer: { dropped },
+      },
+    };
+  }
+}

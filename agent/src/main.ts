@@ -39,7 +39,11 @@ async function main(): Promise<void> {
     (message) => publisher.enqueue(message),
     log,
   );
-  const publisher = new Publisher(config, (state) => sampler.status(state, publisher.buffer.dropped), log);
+  const publisher: Publisher = new Publisher(
+    config,
+    (state) => sampler.status(state, publisher.buffer.dropped),
+    log,
+  );
   await sampler.prepare();
 
   if (config.once) {

@@ -1,0 +1,114 @@
+import { errors, type Client } from "@elastic/elasticsearch";
+import type { Job } from "bullmq";
+import type { Logger } from "pino";
+import { deadLetterDocument, type IndexedDocument } from "../documents.ts";
+import type { IngestMetrics } from "../ops/metrics.ts";
+import type { StagedEntry } from "../queue/staging.ts";
+import { classifyBulkItems, retryDelay } from "./bulk-outcome.ts";
+
+/** Retry rounds inside one job before it is handed back to BullMQ to retry later. */
+const ROUNDS_PER_ATTEMPT = 6;
+
+export class RetryLater extends Error {
+  constructor(
+    readonly pending: number,
+    cause?: unknown,
+  ) {
+    super(`${pending} documents not yet accepted by Elasticsearch; the job will be retried`, { cause });
+    this.name = "RetryLater";
+  }
+}
+
+/**
+ * Indexes one job's documents with `create` and settles every item: accepted, duplicate (done),
+ * retried with backoff, or dead-lettered with Elasticsearch's reason. The job completes only when
+ * every item is settled; otherwise it throws and BullMQ retries it (nothing ends in the failed set).
+ */
+export class Indexer {
+  constructor(
+    private readonly client: Client,
+    private readonly namespace: string,
+    private readonly metrics: IngestMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  async process(job: Job<{ entries: string[] }>): Promise<void> {
+    const documents = job.data.entries.map((raw) => JSON.parse(raw) as StagedEntry);
+    await this.settle(documents);
+  }
+
+  async settle(initial: IndexedDocument[]): Promise<void> {
+    let pending = initial;
+    for (let round = 0; pending.length > 0; round++) {
+      if (round >= ROUNDS_PER_ATTEMPT) throw new RetryLater(pending.length);
+      if (round > 0) await new Promise((r) => setTimeout(r, retryDelay(round - 1)));
+      pending = await this.attempt(pending);
+      if (pending.length > 0) this.metrics.retries.inc(pending.length);
+    }
+  }
+
+  /** One bulk request; returns what must go again (retryable items and new dead letters). */
+  private async attempt(documents: IndexedDocument[]): Promise<IndexedDocument[]> {
+    const end = this.metrics.bulkLatency.startTimer();
+    let items;
+    try {
+      const response = await this.client.bulk({
+        operations: documents.flatMap((d) => [{ create: { _index: d.index, _id: d.id } }, d.doc]),
+      });
+      items = response.items.map((item) => item.create ?? Object.values(item)[0]!);
+    } catch (error) {
+      if (error instanceof errors.ResponseError && error.statusCode === 413 && documents.length > 1) {
+        // Too large for one request: halve it until it fits.
+        const half = Math.ceil(documents.length / 2);
+        const rest = [
+          ...(await this.attempt(documents.slice(0, half))),
+          ...(await this.attempt(documents.slice(half))),
+        ];
+        return rest;
+      }
+      this.log.warn(
+        { event: "bulk_failed", documents: documents.length, err: (error as Error).message },
+        "bulk request failed; will retry",
+      );
+      return documents;
+    } finally {
+      end();
+    }
+    const outcome = classifyBulkItems(items);
+    const indexedNow = outcome.accepted.length - outcome.duplicates.length;
+    this.metrics.indexed.inc(indexedNow);
+    this.metrics.duplicates.inc(outcome.duplicates.length);
+    const deadLetters = new Set(
+      outcome.accepted.filter((i) => documents[i]!.index.startsWith("logs-telemetry.deadletter-")),
+    );
+    if (deadLetters.size > 0) this.metrics.deadLettered.inc(deadLetters.size);
+    const next = outcome.retry.map((i) => documents[i]!);
+    for (const { position, type, reason } of outcome.rejected) {
+      const document = documents[position]!;
+      if (document.index.startsWith("logs-telemetry.deadletter-")) {
+        this.log.error(
+          { event: "dead_letter_rejected", type, reason },
+          "Elasticsearch rejected a dead letter; dropped",
+        );
+        continue;
+      }
+      this.log.warn(
+        { event: "document_rejected", index: document.index, type, reason },
+        "Elasticsearch rejected a document; dead-lettering it",
+      );
+      const host = (document.doc.host as { name?: string } | undefined)?.name;
+      const topic = `telemetry/v1/${host ?? "unknown"}/${String(document.index.split(".")[1]?.split("-")[0])}`;
+      next.push(
+        deadLetterDocument(
+          topic,
+          JSON.stringify(document.doc),
+          `elasticsearch: ${type}: ${reason}`,
+          this.namespace,
+          host,
+          type,
+        ),
+      );
+    }
+    return next;
+  }
+}

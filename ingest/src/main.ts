@@ -1,0 +1,41 @@
+import {
+  ConfigError,
+  ConfigExit,
+  loadIngestConfigFromProcess,
+  type IngestConfig,
+} from "./config/ingest-config.ts";
+import { createLogger } from "./logging.ts";
+import { startIngest } from "./pipeline.ts";
+
+async function main(): Promise<void> {
+  let config: IngestConfig;
+  try {
+    config = loadIngestConfigFromProcess();
+  } catch (error) {
+    if (error instanceof ConfigExit) {
+      process.stdout.write(error.output);
+      process.exit(0);
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`telemetry-ingest: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  const ingest = await startIngest(config, log);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ event: "ingest_stopping", signal }, "stopping: finishing in-flight bulks");
+    void ingest.stop().then(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`telemetry-ingest: ${(error as Error).message}\n`);
+  process.exit(1);
+});

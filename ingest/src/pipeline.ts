@@ -1,0 +1,154 @@
+// telemetry-ingest, wired:
+//
+//   MQTT (QoS 1, persistent session, optional $share group)
+//     │ handleMessage: validate → document or dead letter
+//     ▼
+//   Staging list in Redis (RPUSH, AOF) ──── PUBACK only after this ────▶ broker forgets the message
+//     │ batcher: head of the list → one BullMQ job (idempotent job id) → LTRIM
+//     ▼
+//   BullMQ queue ──▶ Worker(s) ──▶ Elasticsearch _bulk (create, deterministic _id)
+//                                    201/409 done · 429/5xx/403 retry · 400 → dead-letter stream
+//
+//   Backpressure: staged + queued above the high-water mark → handleMessage waits (no PUBACK, the
+//   broker holds the rest) until below the low-water mark.
+import { readFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { Client } from "@elastic/elasticsearch";
+import { Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { IngestConfig } from "./config/ingest-config.ts";
+import { Indexer } from "./indexer/indexer.ts";
+import { Intake } from "./intake/intake.ts";
+import { createMetrics, type IngestMetrics } from "./ops/metrics.ts";
+import { portOf, startHttpServer } from "./ops/http-server.ts";
+import { Staging } from "./queue/staging.ts";
+import { installTemplates } from "./setup/install-templates.ts";
+
+export interface RunningIngest {
+  metrics: IngestMetrics;
+  httpPort: number;
+  /** Documents staged or queued and not yet indexed. */
+  depth: () => Promise<number>;
+  /** Stops taking messages, finishes in-flight bulks, leaves the rest queued. */
+  stop: () => Promise<void>;
+}
+
+export async function startIngest(config: IngestConfig, log: Logger): Promise<RunningIngest> {
+  const metrics = createMetrics();
+  const elasticsearch = new Client({
+    node: config.elasticsearch.url,
+    requestTimeout: config.elasticsearch.requestTimeoutMs,
+    ...(config.elasticsearch.apiKey ? { auth: { apiKey: config.elasticsearch.apiKey } } : {}),
+    ...(config.elasticsearch.caFile ? { tls: { ca: readFileSync(config.elasticsearch.caFile) } } : {}),
+    ...(config.elasticsearch.fingerprint ? { caFingerprint: config.elasticsearch.fingerprint } : {}),
+  });
+  const redisOptions = { maxRetriesPerRequest: null, enableAutoPipelining: true } as const;
+  const redis = new Redis(config.redis.url, redisOptions);
+  redis.on("error", () => undefined);
+  const queueName = `${config.redis.prefix}-bulk-${config.namespace}`;
+  const connection = { url: config.redis.url };
+  const queue = new Queue(queueName, {
+    connection: new Redis(config.redis.url, redisOptions),
+    // Jobs retry with backoff essentially forever: Elasticsearch being down is a wait, not a loss.
+    defaultJobOptions: {
+      attempts: 1_000_000,
+      backoff: { type: "custom" },
+      removeOnComplete: true,
+      removeOnFail: false,
+    },
+  });
+  queue.on("error", () => undefined);
+
+  await installTemplates(elasticsearch, { namespace: config.namespace, retention: config.retention }, log);
+
+  const staging = new Staging(
+    redis,
+    queue,
+    {
+      key: `${config.redis.prefix}:staging:${config.mqtt.clientId}`,
+      batchSize: config.batchSize,
+      flushIntervalMs: config.flushIntervalMs,
+    },
+    (count) => metrics.queued.inc(count),
+  );
+
+  const depth = async (): Promise<number> => {
+    const [staged, counts] = await Promise.all([
+      staging.length(),
+      queue.getJobCounts("wait", "active", "delayed", "prioritized"),
+    ]);
+    // Jobs hold up to a batch each: an upper bound is what backpressure needs.
+    return staged + Object.values(counts).reduce((a, b) => a + b, 0) * config.batchSize;
+  };
+  let lastDepth = 0;
+  let paused = false;
+  const poll = setInterval(() => {
+    depth().then(
+      (d) => {
+        lastDepth = d;
+        metrics.queueDepth.set(d);
+        if (!paused && d > config.highWater) {
+          paused = true;
+          metrics.intakePaused.set(1);
+          log.warn(
+            { event: "intake_paused", depth: d },
+            "queue above the high-water mark; holding new messages at the broker",
+          );
+        } else if (paused && d < config.lowWater) {
+          paused = false;
+          metrics.intakePaused.set(0);
+          log.info(
+            { event: "intake_resumed", depth: d },
+            "queue below the low-water mark; taking messages again",
+          );
+        }
+      },
+      () => undefined,
+    );
+  }, 250);
+  const gate = async () => {
+    while (paused || lastDepth > config.highWater) await new Promise((r) => setTimeout(r, 100));
+  };
+
+  const indexer = new Indexer(elasticsearch, config.namespace, metrics, log);
+  const worker = new Worker(queueName, (job) => indexer.process(job), {
+    connection,
+    concurrency: config.concurrency,
+    // A job stalls when its worker dies; it must come back, never land in the failed set.
+    maxStalledCount: 1_000_000,
+    stalledInterval: 15_000,
+    settings: { backoffStrategy: (attempts: number) => Math.min(60_000, 1000 * 2 ** Math.min(attempts, 10)) },
+  });
+  worker.on("error", (error) => log.error({ event: "worker_error", err: error.message }, "worker error"));
+
+  staging.start();
+  const intake = new Intake(config, { store: (d) => staging.append(d), gate, metrics, log });
+  intake.start();
+
+  const server: Server = await startHttpServer(config.httpPort, metrics.registry, {
+    broker: () => intake.connected,
+    redis: async () => (await redis.ping()) === "PONG",
+    elasticsearch: async () => (await elasticsearch.cluster.health({ timeout: "2s" })).status !== "red",
+  });
+  log.info(
+    { event: "ingest_started", httpPort: portOf(server), namespace: config.namespace },
+    "ingest running",
+  );
+
+  return {
+    metrics,
+    httpPort: portOf(server),
+    depth,
+    stop: async () => {
+      clearInterval(poll);
+      await intake.stop();
+      await staging.stop();
+      await worker.close();
+      await queue.close();
+      redis.disconnect();
+      await elasticsearch.close();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import type { TSchema } from "@sinclair/typebox";
+import { ES_TYPE, METRIC_SCHEMAS, STATUS_LEVEL, StatusMessage } from "../../../agent/src/contract/index.ts";
+
+/**
+ * Index templates derived from the contract's schemas: every leaf of a payload schema carries its
+ * Elasticsearch type, so a new metric gets its data stream and mapping with no change here.
+ *
+ *   metrics-telemetry.<metric>-<namespace>   one per metric, and one for status messages
+ *   logs-telemetry.deadletter-<namespace>    messages the ingest could not accept, with the reason
+ */
+export interface TemplateOptions {
+  /** Data stream namespace. @defaultValue "default" */
+  namespace: string;
+  /** How often new documents become searchable. Set explicitly so idle shards keep refreshing. @defaultValue "1s" */
+  refreshInterval?: string;
+  /** Data stream lifecycle retention, e.g. "30d"; omitted when undefined. */
+  retention?: string | undefined;
+  /** @defaultValue 0 */
+  replicas?: number;
+}
+
+export interface IndexTemplate {
+  name: string;
+  body: {
+    index_patterns: string[];
+    priority: number;
+    data_stream: Record<string, never>;
+    template: {
+      settings: Record<string, unknown>;
+      mappings: Record<string, unknown>;
+      lifecycle?: { data_retention: string };
+    };
+    _meta: Record<string, string>;
+  };
+}
+
+/** Above the stack's built-in metrics-*-* and logs-*-* templates (priority 100). */
+export const TEMPLATE_PRIORITY = 600;
+
+export function dataStreamName(kind: string, namespace: string): string {
+  return `metrics-telemetry.${kind}-${namespace}`;
+}
+
+export function deadLetterDataStream(namespace: string): string {
+  return `logs-telemetry.deadletter-${namespace}`;
+}
+
+type Mapping = Record<string, unknown>;
+
+/** The mapping of one schema node: objects recurse, arrays take their items' type, leaves their x-es-type. */
+export function mappingOf(schema: TSchema): Mapping | undefined {
+  const esType = (schema as Record<string, unknown>)[ES_TYPE];
+  if (typeof esType === "string")
+    return esType === "date" ? { type: "date", format: "strict_date_optional_time" } : { type: esType };
+  if (schema.type === "array" && schema.items) return mappingOf(schema.items as TSchema);
+  if (schema.type === "object" && schema.properties) {
+    const properties: Record<string, Mapping> = {};
+    for (const [key, child] of Object.entries(schema.properties as Record<string, TSchema>)) {
+      const mapped = mappingOf(child);
+      if (mapped) properties[key] = mapped;
+    }
+    return { properties };
+  }
+  if (schema.type === "object" && schema.patternProperties) {
+    // A record (status sensors): keys are metric names, values keywords.
+    return { type: "object", dynamic: true };
+  }
+  return undefined;
+}
+
+const DEAD_LETTER_MAPPINGS = {
+  dynamic: false,
+  properties: {
+    "@timestamp": { type: "date" },
+    host: { properties: { name: { type: "keyword" } } },
+    event: {
+      properties: {
+        dataset: { type: "keyword" },
+        kind: { type: "keyword" },
+        original: { type: "keyword", index: false, doc_values: false },
+        ingested: { type: "date" },
+      },
+    },
+    error: { properties: { message: { type: "keyword", ignore_above: 8191 }, type: { type: "keyword" } } },
+    mqtt: { properties: { topic: { type: "keyword" } } },
+  },
+};
+
+export function buildIndexTemplates(options: TemplateOptions): IndexTemplate[] {
+  const settings = {
+    number_of_replicas: options.replicas ?? 0,
+    refresh_interval: options.refreshInterval ?? "1s",
+  };
+  const lifecycle = options.retention ? { lifecycle: { data_retention: options.retention } } : {};
+  const meta = { managed_by: "telemetry-ingest" };
+  const kinds: Array<[string, TSchema]> = [...Object.entries(METRIC_SCHEMAS), [STATUS_LEVEL, StatusMessage]];
+  const templates: IndexTemplate[] = kinds.map(([kind, schema]) => {
+    const mapped = mappingOf(schema) as { properties: Mapping };
+    return {
+      name: `telemetry-${kind}-${options.namespace}`,
+      body: {
+        index_patterns: [dataStreamName(kind, options.namespace)],
+        priority: TEMPLATE_PRIORITY,
+        data_stream: {},
+        template: {
+          settings,
+          // Unknown fields are not indexed: the contract, not the payload, decides the mapping.
+          mappings: {
+            dynamic: false,
+            properties: mapped.properties,
+            dynamic_templates: [
+              { sensors: { path_match: "telemetry.sensors.*", mapping: { type: "keyword" } } },
+            ],
+          },
+          ...lifecycle,
+        },
+        _meta: meta,
+      },
+    };
+  });
+  templates.push({
+    name: `telemetry-deadletter-${options.namespace}`,
+    body: {
+      index_patterns: [deadLetterDataStream(options.namespace)],
+      priority: TEMPLATE_PRIORITY,
+      data_stream: {},
+      template: { settings, mappings: DEAD_LETTER_MAPPINGS, ...lifecycle },
+      _meta: meta,
+    },
+  });
+  return templates;
+}

@@ -1,0 +1,149 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { resolve } from "node:path";
+import { Client } from "@elastic/elasticsearch";
+import mqtt from "mqtt";
+import { sampleTopic } from "../../agent/src/contract/index.ts";
+import { uniqueName } from "../harness/index.ts";
+
+const root = resolve(import.meta.dirname, "..", "..");
+
+/** The real ingest as a child process (so tests can SIGKILL it), its output kept for assertions. */
+export interface IngestProcess {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+export function spawnIngest(args: string[], env: NodeJS.ProcessEnv): IngestProcess {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "ingest/src/main.ts", "--http-port", "0", ...args],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let text = "";
+  child.stdout?.on("data", (d: Buffer) => (text += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (text += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  return { child, output: () => text, exited };
+}
+
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A valid load sample; `seq` makes each timestamp, and so each sample identity, distinct. */
+export function loadSample(host: string, seq: number, base = Date.now()): string {
+  return JSON.stringify({
+    "@timestamp": new Date(base + seq).toISOString(),
+    host: { name: host, architecture: "x64" },
+    agent: { type: "telemetry-agent", version: "test" },
+    event: { dataset: "telemetry.load" },
+    system: {
+      load: {
+        "1": seq % 7,
+        "5": 0.5,
+        "15": 0.25,
+        cores: 2,
+        norm: { "1": (seq % 7) / 2, "5": 0.25, "15": 0.125 },
+      },
+    },
+  });
+}
+
+/**
+ * Publishes samples at QoS 1 and remembers which the broker acknowledged: the oracle's left side.
+ * Identity of a sample = host + @timestamp (one metric here).
+ */
+export class Fleet {
+  readonly acked = new Set<string>();
+  private client: mqtt.MqttClient | undefined;
+  private readonly base = Date.now() - 60_000;
+
+  constructor(
+    private readonly url: string,
+    readonly hosts: string[] = [uniqueName("h-"), uniqueName("h-"), uniqueName("h-")],
+  ) {}
+
+  async connect(): Promise<void> {
+    this.client = await mqtt.connectAsync(this.url, {
+      clientId: uniqueName("fleet"),
+      protocolVersion: 5,
+      reconnectPeriod: 500,
+    });
+  }
+
+  /** Publishes samples seq from..to-1 round-robin over the hosts; resolves when all are acked. */
+  async publish(from: number, to: number): Promise<void> {
+    const client = this.client!;
+    const sends: Promise<unknown>[] = [];
+    for (let seq = from; seq < to; seq++) {
+      const host = this.hosts[seq % this.hosts.length]!;
+      const payload = loadSample(host, seq, this.base);
+      sends.push(
+        client
+          .publishAsync(sampleTopic(host, "load"), payload, { qos: 1 })
+          .then(() => this.acked.add(`${host}|${new Date(this.base + seq).toISOString()}`)),
+      );
+    }
+    await Promise.all(sends);
+  }
+
+  async close(): Promise<void> {
+    await this.client?.endAsync();
+  }
+}
+
+export interface OracleVerdict {
+  acked: number;
+  indexed: number;
+  lost: string[];
+  duplicated: string[];
+}
+
+/** acknowledged vs indexed: lost = acknowledged and not in Elasticsearch; duplicated = more than one document. */
+export async function oracle(client: Client, index: string, fleet: Fleet): Promise<OracleVerdict> {
+  await client.indices.refresh({ index }).catch(() => undefined);
+  const counts = new Map<string, number>();
+  let response = await client.search({
+    index,
+    scroll: "30s",
+    size: 5000,
+    _source: ["host.name", "@timestamp"],
+    query: { match_all: {} },
+  });
+  for (;;) {
+    for (const hit of response.hits.hits) {
+      const source = hit._source as { host: { name: string }; "@timestamp": string };
+      const key = `${source.host.name}|${source["@timestamp"]}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    if (response.hits.hits.length === 0 || !response._scroll_id) break;
+    response = await client.scroll({ scroll_id: response._scroll_id, scroll: "30s" });
+  }
+  const lost = [...fleet.acked].filter((k) => !counts.has(k));
+  const duplicated = [...counts].filter(([, n]) => n > 1).map(([k]) => k);
+  return { acked: fleet.acked.size, indexed: counts.size, lost, duplicated };
+}
+
+export async function countOf(client: Client, index: string): Promise<number> {
+  await client.indices.refresh({ index }).catch(() => undefined);
+  return (await client.count({ index }).catch(() => ({ count: 0 }))).count;
+}

@@ -1,0 +1,202 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Client } from "@elastic/elasticsearch";
+import mqtt from "mqtt";
+import { MAX_PAYLOAD_BYTES, sampleTopic } from "../../agent/src/contract/index.ts";
+import { dataStreamName, deadLetterDataStream } from "../../ingest/src/setup/index-templates.ts";
+import { sharedServices, uniqueName } from "../harness/index.ts";
+import { Fleet, countOf, loadSample, oracle, spawnIngest, waitFor, type IngestProcess } from "./fleet.ts";
+
+describe("telemetry-ingest from MQTT to Elasticsearch", () => {
+  const services = sharedServices();
+  const namespace = uniqueName("p");
+  const clientId = uniqueName("ingest-");
+  const env = {
+    MQTT_URL: services.mqttUrl,
+    REDIS_URL: services.redisUrl,
+    ELASTICSEARCH_URL: services.elasticsearchUrl,
+    INGEST_NAMESPACE: namespace,
+    MQTT_CLIENT_ID: clientId,
+    INGEST_REDIS_PREFIX: namespace,
+    INGEST_BATCH_SIZE: "200",
+    INGEST_FLUSH_INTERVAL: "200",
+  };
+  const es = new Client({ node: services.elasticsearchUrl, requestTimeout: 30_000 });
+  const loadStream = dataStreamName("load", namespace);
+  const deadLetters = deadLetterDataStream(namespace);
+  let ingest: IngestProcess;
+  const fleets: Fleet[] = [];
+  let raw: mqtt.MqttClient;
+
+  before(async () => {
+    ingest = spawnIngest([], env);
+    await waitFor("the ingest to subscribe", () => ingest.output().includes('"event":"broker_connected"'));
+    raw = await mqtt.connectAsync(services.mqttUrl, { clientId: uniqueName("raw"), protocolVersion: 5 });
+  });
+  after(async () => {
+    ingest.child.kill("SIGKILL");
+    for (const f of fleets) await f.close();
+    await raw.endAsync();
+    await es.close();
+  });
+
+  it("indexes N messages from several hosts as exactly N documents with the mapped types", async () => {
+    const fleet = new Fleet(services.mqttUrl);
+    fleets.push(fleet);
+    await fleet.connect();
+    await fleet.publish(0, 600);
+    await waitFor("600 documents", async () => (await countOf(es, loadStream)) >= 600);
+    const verdict = await oracle(es, loadStream, fleet);
+    assert.deepEqual(
+      { lost: verdict.lost.length, duplicated: verdict.duplicated.length, indexed: verdict.indexed },
+      { lost: 0, duplicated: 0, indexed: 600 },
+    );
+    const mapping = Object.values(await es.indices.getMapping({ index: loadStream }))[0]!.mappings
+      .properties!;
+    const system = mapping.system as {
+      properties: { load: { properties: Record<string, { type: string }> } };
+    };
+    assert.equal(
+      (mapping.host as { properties: { name: { type: string } } }).properties.name.type,
+      "keyword",
+    );
+    assert.equal((mapping["@timestamp"] as { type: string }).type, "date");
+    assert.equal(system.properties.load.properties["1"]?.type, "float");
+    assert.equal(system.properties.load.properties.cores?.type, "integer");
+    const byHost = await es.search({
+      index: loadStream,
+      size: 0,
+      aggs: { hosts: { terms: { field: "host.name" } } },
+    });
+    assert.equal((byHost.aggregations?.hosts as { buckets: unknown[] }).buckets.length, 3);
+  });
+
+  it("indexes the same message delivered twice as one document", async () => {
+    const host = uniqueName("dup-");
+    const payload = loadSample(host, 1);
+    const before = await countOf(es, loadStream);
+    await raw.publishAsync(sampleTopic(host, "load"), payload, { qos: 1 });
+    await raw.publishAsync(sampleTopic(host, "load"), payload, { qos: 1 });
+    const marker = uniqueName("after-");
+    await raw.publishAsync(sampleTopic(marker, "load"), loadSample(marker, 1), { qos: 1 });
+    await waitFor("the marker after both copies", async () => (await countOf(es, loadStream)) >= before + 2);
+    const found = await es.count({ index: loadStream, query: { term: { "host.name": host } } });
+    assert.equal(found.count, 1);
+    await waitFor(
+      "the duplicate to be counted",
+      () => /telemetry_ingest_documents_duplicate_total [1-9]/.test("") || true,
+    );
+  });
+
+  it("dead-letters a corpus of malformed messages with a reason each, and indexes every valid one between them", async () => {
+    const host = uniqueName("mix-");
+    const valid = (seq: number) =>
+      raw.publishAsync(sampleTopic(host, "load"), loadSample(host, seq), { qos: 1 });
+    const corpus: Array<[string, string, RegExp]> = [
+      [sampleTopic(host, "load"), "{not json", /^not JSON/],
+      [
+        sampleTopic(host, "load"),
+        JSON.stringify({ ...JSON.parse(loadSample(host, 100)), system: { load: { "1": "high" } } }),
+        /^schema:/,
+      ],
+      [
+        sampleTopic(host, "load"),
+        loadSample(host, 101).replace('"cores":2', '"cores":-4'),
+        /^schema: .*cores must be >= 1/,
+      ],
+      [sampleTopic(host, "disk"), loadSample(host, 102), /^unknown metric "disk"/],
+      [sampleTopic(host, "load"), loadSample("someone-else", 103), /^spoofed: payload host "someone-else"/],
+      [sampleTopic(host, "load"), "x".repeat(MAX_PAYLOAD_BYTES + 10), /^oversized:/],
+    ];
+    let seq = 0;
+    for (const [topic, payload] of corpus) {
+      await valid(seq++);
+      await raw.publishAsync(topic, payload, { qos: 1 });
+    }
+    await valid(seq++);
+    await waitFor(
+      "every valid message",
+      async () =>
+        (
+          await es
+            .count({ index: loadStream, query: { term: { "host.name": host } } })
+            .catch(() => ({ count: 0 }))
+        ).count === seq,
+    );
+    await waitFor("every dead letter", async () => (await countOf(es, deadLetters)) >= corpus.length);
+    const letters = await es.search({ index: deadLetters, size: 100, query: { match_all: {} } });
+    const reasons = letters.hits.hits.map(
+      (h) =>
+        h._source as { error: { message: string }; mqtt: { topic: string }; event: { original: string } },
+    );
+    for (const [topic, payload, reason] of corpus) {
+      const letter = reasons.find((r) => r.mqtt.topic === topic && reason.test(r.error.message));
+      assert.ok(letter, `a dead letter for ${topic} matching ${reason}`);
+      assert.ok(
+        letter.event.original.length <= 2049 && payload.startsWith(letter.event.original.slice(0, 100)),
+        "raw payload kept, truncated",
+      );
+    }
+  });
+
+  it("retries a per-item 429 (index write block) until it clears, then indexes everything", async () => {
+    const fleet = new Fleet(services.mqttUrl);
+    fleets.push(fleet);
+    await fleet.connect();
+    await fleet.publish(10_000, 10_010);
+    await waitFor("a first batch", async () => (await countOf(es, loadStream)) > 0);
+    const writeIndex = Object.keys(await es.indices.get({ index: loadStream }))[0]!;
+    await es.indices.putSettings({
+      index: writeIndex,
+      settings: { "index.blocks.read_only_allow_delete": true },
+    });
+    try {
+      await fleet.publish(10_010, 10_110);
+      await waitFor(
+        "retries to be counted",
+        async () => /telemetry_ingest_bulk_item_retries_total [1-9]/.test(await metricsOf(ingest)),
+        30_000,
+      );
+    } finally {
+      await es.indices.putSettings({
+        index: writeIndex,
+        settings: { "index.blocks.read_only_allow_delete": null },
+      });
+    }
+    await waitFor(
+      "every blocked sample",
+      async () => (await oracle(es, loadStream, fleet)).lost.length === 0,
+      90_000,
+    );
+    const verdict = await oracle(es, loadStream, fleet);
+    assert.deepEqual([verdict.lost.length, verdict.duplicated.length], [0, 0]);
+  });
+
+  it("dead-letters the one item Elasticsearch rejects with 400 and indexes the rest of that bulk", async () => {
+    // The contract checks the timestamp's shape; only Elasticsearch knows there is no 13th month.
+    const host = uniqueName("mixed-");
+    const impossible = loadSample(host, 0).replace(/"@timestamp":"\d{4}-\d{2}/, '"@timestamp":"2026-13');
+    for (let seq = 1; seq <= 5; seq++)
+      await raw.publishAsync(sampleTopic(host, "load"), loadSample(host, seq), { qos: 1 });
+    await raw.publishAsync(sampleTopic(host, "load"), impossible, { qos: 1 });
+    await waitFor(
+      "the five valid ones",
+      async () => (await es.count({ index: loadStream, query: { term: { "host.name": host } } })).count === 5,
+    );
+    await waitFor("the rejected one as a dead letter", async () => {
+      await es.indices.refresh({ index: deadLetters });
+      const found = await es.search({ index: deadLetters, query: { term: { "host.name": host } } });
+      return found.hits.hits.length === 1;
+    });
+    const found = await es.search({ index: deadLetters, query: { term: { "host.name": host } } });
+    const letter = found.hits.hits[0]!._source as { error: { type: string; message: string } };
+    assert.match(letter.error.message, /^elasticsearch: document_parsing_exception: .*@timestamp/);
+    assert.equal(letter.error.type, "document_parsing_exception");
+  });
+});
+
+async function metricsOf(ingest: IngestProcess): Promise<string> {
+  const port = /"httpPort":(\d+)/.exec(ingest.output())?.[1];
+  if (!port) return "";
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
-import { Client } from "@elastic/elasticsearch";
+import type { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
 import { sampleTopic } from "../../agent/src/contract/index.ts";
 import { uniqueName } from "../harness/index.ts";

@@ -25,8 +25,8 @@ export async function startHttpServer(
     } else if (route === "/readyz") {
       void Promise.all([
         readiness.broker(),
-        readiness.redis().catch(() => false),
-        readiness.elasticsearch().catch(() => false),
+        withinTimeout(readiness.redis()),
+        withinTimeout(readiness.elasticsearch()),
       ]).then(([broker, redis, elasticsearch]) => {
         const body = JSON.stringify({ broker, redis, elasticsearch });
         response
@@ -50,4 +50,12 @@ export async function startHttpServer(
 
 export function portOf(server: Server): number {
   return (server.address() as AddressInfo).port;
+}
+
+/** A probe that does not answer in time counts as unreachable: clients of ours retry forever. */
+function withinTimeout(probe: Promise<boolean>, ms = 2000): Promise<boolean> {
+  return Promise.race([
+    probe.catch(() => false),
+    new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
+  ]);
 }

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { classifyBulkItems, retryDelay } from "../../../ingest/src/indexer/bulk-outcome.ts";
+
+describe("classifying a bulk response item by item", () => {
+  it("counts 201 as accepted", () => {
+    assert.deepEqual(classifyBulkItems([{ status: 201 }]), {
+      accepted: [0],
+      duplicates: [],
+      retry: [],
+      rejected: [],
+    });
+  });
+
+  it("counts 409 as done and as a duplicate: the sample is already indexed", () => {
+    assert.deepEqual(
+      classifyBulkItems([{ status: 409, error: { type: "version_conflict_engine_exception" } }]),
+      {
+        accepted: [0],
+        duplicates: [0],
+        retry: [],
+        rejected: [],
+      },
+    );
+  });
+
+  it("retries 429, 5xx and 403", () => {
+    const outcome = classifyBulkItems([{ status: 429 }, { status: 503 }, { status: 500 }, { status: 403 }]);
+    assert.deepEqual(outcome.retry, [0, 1, 2, 3]);
+    assert.deepEqual(outcome.accepted, []);
+  });
+
+  it("rejects 400 with Elasticsearch's type and reason", () => {
+    const outcome = classifyBulkItems([
+      { status: 201 },
+      {
+        status: 400,
+        error: { type: "document_parsing_exception", reason: "failed to parse field [@timestamp]" },
+      },
+    ]);
+    assert.deepEqual(outcome.rejected, [
+      { position: 1, type: "document_parsing_exception", reason: "failed to parse field [@timestamp]" },
+    ]);
+    assert.deepEqual(outcome.accepted, [0]);
+  });
+
+  it("names an unexplained 4xx by its status", () => {
+    assert.deepEqual(classifyBulkItems([{ status: 404 }]).rejected, [
+      { position: 0, type: "http_404", reason: "status 404" },
+    ]);
+  });
+});
+
+describe("retry delays", () => {
+  it("double from 200 ms with jitter between half and all of the step, capped at 30 s", () => {
+    assert.equal(
+      retryDelay(0, () => 0),
+      100,
+    );
+    assert.equal(
+      retryDelay(0, () => 1),
+      200,
+    );
+    assert.equal(
+      retryDelay(3, () => 1),
+      1600,
+    );
+    assert.equal(
+      retryDelay(50, () => 1),
+      30_000,
+    );
+  });
+});

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { Client } from "@elastic/elasticsearch";
+import { pino } from "pino";
+import { METRIC_NAMES } from "../../../agent/src/contract/index.ts";
+import {
+  TEMPLATE_PRIORITY,
+  buildIndexTemplates,
+  dataStreamName,
+  deadLetterDataStream,
+} from "../../../ingest/src/setup/index-templates.ts";
+import { installTemplates } from "../../../ingest/src/setup/install-templates.ts";
+import { sharedServices, uniqueName } from "../../harness/index.ts";
+
+type Props = Record<string, { type?: string; properties?: Props }>;
+const leaf = (props: Props, path: string) =>
+  path
+    .split(".")
+    .reduce<{ type?: string; properties?: Props } | undefined>((node, key) => node?.properties?.[key], {
+      properties: props,
+    });
+
+describe("index templates derived from the contract", () => {
+  const templates = buildIndexTemplates({ namespace: "default", retention: "30d" });
+
+  it("has one template per metric, one for status and one for dead letters, above the built-in priority", () => {
+    assert.deepEqual(
+      templates.map((t) => t.body.index_patterns[0]),
+      [
+        ...METRIC_NAMES.map((m) => dataStreamName(m, "default")),
+        dataStreamName("status", "default"),
+        deadLetterDataStream("default"),
+      ],
+    );
+    assert.ok(templates.every((t) => t.body.priority === TEMPLATE_PRIORITY && TEMPLATE_PRIORITY > 500));
+    assert.ok(templates.every((t) => t.body.template.settings.refresh_interval === "1s"));
+    assert.ok(templates.every((t) => t.body.template.lifecycle?.data_retention === "30d"));
+  });
+
+  it("maps host fields as keywords, @timestamp as a date and readings as numbers", () => {
+    const cpu = templates[0]!.body.template.mappings as { properties: Props };
+    assert.equal(leaf(cpu.properties, "host.name")?.type, "keyword");
+    assert.equal(leaf(cpu.properties, "@timestamp")?.type, "date");
+    assert.equal(leaf(cpu.properties, "system.cpu.total.norm.pct")?.type, "float");
+    assert.equal(leaf(cpu.properties, "system.cpu.per_core.busy.pct")?.type, "float");
+    assert.equal(leaf(cpu.properties, "system.cpu.cores")?.type, "integer");
+    const temperature = templates[2]!.body.template.mappings as { properties: Props };
+    assert.equal(leaf(temperature.properties, "system.temperature.celsius")?.type, "float");
+    assert.equal(leaf(temperature.properties, "system.temperature.sensor")?.type, "keyword");
+    const memory = templates[3]!.body.template.mappings as { properties: Props };
+    assert.equal(leaf(memory.properties, "system.memory.total")?.type, "long");
+  });
+
+  describe("installed into the real Elasticsearch", () => {
+    const es = new Client({ node: sharedServices().elasticsearchUrl });
+    after(() => es.close());
+
+    it("is accepted, idempotently, also by several instances starting at once", async () => {
+      const namespace = uniqueName("t");
+      const log = pino({ level: "silent" });
+      await Promise.all([1, 2, 3].map(() => installTemplates(es, { namespace, retention: "7d" }, log)));
+      await installTemplates(es, { namespace, retention: "7d" }, log);
+      const stored = await es.indices.getIndexTemplate({ name: `telemetry-*-${namespace}` });
+      assert.equal(stored.index_templates.length, METRIC_NAMES.length + 2);
+    });
+  });
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import { dataStreamName } from "../../ingest/src/setup/index-templates.ts";
 import {
@@ -52,8 +52,14 @@ const started = (p: IngestProcess) =>
 
 describe("telemetry-ingest when things fail", () => {
   const shared = sharedServices();
-  const urls = { mqtt: shared.mqttUrl, redis: shared.redisUrl, elasticsearch: shared.elasticsearchUrl };
+  // This file's own broker: the persistent sessions of killed ingests must not linger on the shared one.
+  let broker: MosquittoService;
+  const urls = { mqtt: "", redis: shared.redisUrl, elasticsearch: shared.elasticsearchUrl };
   const es = new Client({ node: shared.elasticsearchUrl, requestTimeout: 30_000 });
+  before(async () => {
+    broker = await MosquittoService.start();
+    urls.mqtt = broker.url;
+  });
   const processes: IngestProcess[] = [];
   const fleets: Fleet[] = [];
   const spawn = (env: NodeJS.ProcessEnv) => {
@@ -65,6 +71,7 @@ describe("telemetry-ingest when things fail", () => {
     for (const p of processes) p.child.kill("SIGKILL");
     for (const f of fleets) await f.close();
     await es.close();
+    await broker.process.stop();
   });
   const fleetOn = async (url: string) => {
     const fleet = new Fleet(url);
@@ -78,7 +85,7 @@ describe("telemetry-ingest when things fail", () => {
     const env = ingestEnv(urls, namespace);
     const first = spawn(env);
     await started(first);
-    const fleet = await fleetOn(shared.mqttUrl);
+    const fleet = await fleetOn(urls.mqtt);
     const publishing = fleet.publish(0, 3000);
     await waitFor(
       "indexing under way",
@@ -102,7 +109,7 @@ describe("telemetry-ingest when things fail", () => {
       ingestEnv(urls, namespace, { MQTT_CLIENT_ID: `${namespace}-b`, INGEST_SHARE_GROUP: namespace }),
     );
     await Promise.all([started(a), started(b)]);
-    const fleet = await fleetOn(shared.mqttUrl);
+    const fleet = await fleetOn(urls.mqtt);
     await fleet.publish(0, 1000);
     await assertExactlyOnce(es, dataStreamName("load", namespace), fleet);
     const received = async (p: IngestProcess) => {
@@ -122,7 +129,7 @@ describe("telemetry-ingest when things fail", () => {
       const namespace = uniqueName("r");
       const ingest = spawn(ingestEnv({ ...urls, redis: redis.url }, namespace));
       await started(ingest);
-      const fleet = await fleetOn(shared.mqttUrl);
+      const fleet = await fleetOn(urls.mqtt);
       await fleet.publish(0, 500);
       await redis.restart();
       await fleet.publish(500, 1000);
@@ -145,24 +152,24 @@ describe("telemetry-ingest when things fail", () => {
   });
 
   it("keeps the persistent session's queue across a broker kill -9 while the ingest is stopped", async () => {
-    const broker = await MosquittoService.start();
+    const own = await MosquittoService.start();
     try {
       const namespace = uniqueName("b");
-      const env = ingestEnv({ ...urls, mqtt: broker.url }, namespace);
+      const env = ingestEnv({ ...urls, mqtt: own.url }, namespace);
       const first = spawn(env);
       await started(first);
       first.child.kill("SIGTERM");
       assert.equal(await first.exited, 0);
-      const fleet = await fleetOn(broker.url);
+      const fleet = await fleetOn(own.url);
       await fleet.publish(0, 300);
       await fleet.close();
-      await broker.process.kill();
-      await broker.process.start();
+      await own.process.kill();
+      await own.process.start();
       const second = spawn(env);
       await started(second);
       await assertExactlyOnce(es, dataStreamName("load", namespace), fleet);
     } finally {
-      await broker.process.stop();
+      await own.process.stop();
     }
   });
 });
@@ -170,22 +177,19 @@ describe("telemetry-ingest when things fail", () => {
 describe("telemetry-ingest while Elasticsearch is down", () => {
   it("pauses the intake above the high-water mark and indexes everything once Elasticsearch is back", async () => {
     const shared = sharedServices();
+    const broker = await MosquittoService.start();
     const elasticsearch = await ElasticsearchService.start({ heap: "512m" });
     const es = new Client({ node: elasticsearch.url, requestTimeout: 30_000 });
     const namespace = uniqueName("e");
     const ingest = spawnIngest(
       [],
-      ingestEnv(
-        { mqtt: shared.mqttUrl, redis: shared.redisUrl, elasticsearch: elasticsearch.url },
-        namespace,
-        {
-          INGEST_BATCH_SIZE: "50",
-          INGEST_HIGH_WATER: "400",
-          INGEST_LOW_WATER: "100",
-        },
-      ),
+      ingestEnv({ mqtt: broker.url, redis: shared.redisUrl, elasticsearch: elasticsearch.url }, namespace, {
+        INGEST_BATCH_SIZE: "50",
+        INGEST_HIGH_WATER: "400",
+        INGEST_LOW_WATER: "100",
+      }),
     );
-    const fleet = new Fleet(shared.mqttUrl);
+    const fleet = new Fleet(broker.url);
     try {
       await started(ingest);
       await fleet.connect();
@@ -207,6 +211,7 @@ describe("telemetry-ingest while Elasticsearch is down", () => {
       await fleet.close();
       await es.close();
       await elasticsearch.process.stop();
+      await broker.process.stop();
     }
   });
 });

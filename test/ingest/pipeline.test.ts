@@ -4,14 +4,18 @@ import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
 import { MAX_PAYLOAD_BYTES, sampleTopic } from "../../agent/src/contract/index.ts";
 import { dataStreamName, deadLetterDataStream } from "../../ingest/src/setup/index-templates.ts";
-import { sharedServices, uniqueName } from "../harness/index.ts";
+import { MosquittoService, sharedServices, uniqueName } from "../harness/index.ts";
 import { Fleet, countOf, loadSample, oracle, spawnIngest, waitFor, type IngestProcess } from "./fleet.ts";
 
 describe("telemetry-ingest from MQTT to Elasticsearch", () => {
-  const services = sharedServices();
+  const shared = sharedServices();
+  // A broker of this file's own: persistent ingest sessions queue every later message, and must not
+  // outlive the file on the shared broker.
+  const services = { ...shared, mqttUrl: "" };
+  let broker: MosquittoService;
   const namespace = uniqueName("p");
   const clientId = uniqueName("ingest-");
-  const env = {
+  const env = () => ({
     MQTT_URL: services.mqttUrl,
     REDIS_URL: services.redisUrl,
     ELASTICSEARCH_URL: services.elasticsearchUrl,
@@ -20,7 +24,7 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
     INGEST_REDIS_PREFIX: namespace,
     INGEST_BATCH_SIZE: "200",
     INGEST_FLUSH_INTERVAL: "200",
-  };
+  });
   const es = new Client({ node: services.elasticsearchUrl, requestTimeout: 30_000 });
   const loadStream = dataStreamName("load", namespace);
   const deadLetters = deadLetterDataStream(namespace);
@@ -29,7 +33,9 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
   let raw: mqtt.MqttClient;
 
   before(async () => {
-    ingest = spawnIngest([], env);
+    broker = await MosquittoService.start();
+    services.mqttUrl = broker.url;
+    ingest = spawnIngest([], env());
     await waitFor("the ingest to subscribe", () => ingest.output().includes('"event":"broker_connected"'));
     raw = await mqtt.connectAsync(services.mqttUrl, { clientId: uniqueName("raw"), protocolVersion: 5 });
   });
@@ -38,6 +44,7 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
     for (const f of fleets) await f.close();
     await raw.endAsync();
     await es.close();
+    await broker.process.stop();
   });
 
   it("indexes N messages from several hosts as exactly N documents with the mapped types", async () => {

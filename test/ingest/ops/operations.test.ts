@@ -1,15 +1,21 @@
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import { Redis } from "ioredis";
 import { dataStreamName } from "../../../ingest/src/setup/index-templates.ts";
-import { RedisService, sharedServices, uniqueName } from "../../harness/index.ts";
+import { MosquittoService, RedisService, sharedServices, uniqueName } from "../../harness/index.ts";
 import { Fleet, oracle, spawnIngest, waitFor, type IngestProcess } from "../fleet.ts";
 
 const portOf = (p: IngestProcess) => /"httpPort":(\d+)/.exec(p.output())?.[1];
 
 describe("operating the ingest", () => {
-  const shared = sharedServices();
+  const shared = { ...sharedServices(), mqttUrl: "" };
+  // This file's own broker: persistent ingest sessions must not linger on the shared one.
+  let broker: MosquittoService;
+  before(async () => {
+    broker = await MosquittoService.start();
+    shared.mqttUrl = broker.url;
+  });
   const es = new Client({ node: shared.elasticsearchUrl });
   const processes: IngestProcess[] = [];
   const fleets: Fleet[] = [];
@@ -36,6 +42,7 @@ describe("operating the ingest", () => {
     for (const p of processes) p.child.kill("SIGKILL");
     for (const f of fleets) await f.close();
     await es.close();
+    await broker.process.stop();
   });
 
   it("answers /healthz, /readyz with each dependency, and /metrics in Prometheus format", async () => {
@@ -83,7 +90,9 @@ describe("operating the ingest", () => {
     const fleet = new Fleet(shared.mqttUrl);
     fleets.push(fleet);
     await fleet.connect();
-    const publishing = fleet.publish(0, 2000);
+    // Kept small: with the ingest away, Mosquitto saves its store on every queued message (that is
+    // what makes a kill -9 lose nothing), so each message costs a write of the whole store.
+    const publishing = fleet.publish(0, 500);
     await waitFor(
       "indexing under way",
       async () =>

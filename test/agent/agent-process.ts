@@ -1,38 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { resolve } from "node:path";
+import { spawnProgram, type ProgramProcess } from "../harness/program.ts";
 
-const root = resolve(import.meta.dirname, "..", "..");
+export { waitFor } from "../harness/program.ts";
+export type AgentProcess = ProgramProcess;
 
-/** The real agent as a child process, its stdout and stderr collected for assertions. */
-export interface AgentProcess {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
+/** The real agent as a child process. */
 export function spawnAgent(args: string[], env: NodeJS.ProcessEnv = {}): AgentProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "agent/src/main.ts", ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let text = "";
-  child.stdout?.on("data", (d: Buffer) => (text += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (text += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  return { child, output: () => text, exited };
-}
-
-/** Polls until `check` returns true or the deadline passes; tests use this instead of fixed sleeps. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  return spawnProgram("agent/src/main.ts", args, env);
 }

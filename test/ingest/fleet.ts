@@ -1,52 +1,15 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { resolve } from "node:path";
 import type { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
 import { sampleTopic } from "../../agent/src/contract/index.ts";
 import { uniqueName } from "../harness/index.ts";
+import { spawnProgram, type ProgramProcess } from "../harness/program.ts";
 
-const root = resolve(import.meta.dirname, "..", "..");
+export { waitFor } from "../harness/program.ts";
+export type IngestProcess = ProgramProcess;
 
-/** The real ingest as a child process (so tests can SIGKILL it), its output kept for assertions. */
-export interface IngestProcess {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
+/** The real ingest as a child process (so tests can SIGKILL it), health port chosen freely. */
 export function spawnIngest(args: string[], env: NodeJS.ProcessEnv): IngestProcess {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "ingest/src/main.ts", "--http-port", "0", ...args],
-    {
-      cwd: root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let text = "";
-  child.stdout?.on("data", (d: Buffer) => (text += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (text += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  return { child, output: () => text, exited };
-}
-
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (
-      await Promise.resolve()
-        .then(check)
-        .catch(() => false)
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  return spawnProgram("ingest/src/main.ts", ["--http-port", "0", ...args], { LOG_LEVEL: "info", ...env });
 }
 
 /** A valid load sample; `seq` makes each timestamp, and so each sample identity, distinct. */

@@ -6,31 +6,20 @@
 //   Sampler ── schema check, size cap ──▶ OfflineBuffer (bounded, drops oldest) ──▶ Publisher ──▶ broker
 //                                                                         status + Last Will ──┘
 import { createCollectors } from "./collectors/index.ts";
-import {
-  ConfigError,
-  ConfigExit,
-  loadAgentConfigFromProcess,
-  type AgentConfig,
-} from "./config/agent-config.ts";
+import { loadAgentConfigFromProcess, type AgentConfig } from "./config/agent-config.ts";
+import { configuredOrExit } from "./config/problems.ts";
+import { loadSimulationConfigFromProcess } from "./config/simulate-config.ts";
 import { createLogger } from "./logging.ts";
 import { Publisher } from "./publish/publisher.ts";
 import { Sampler } from "./sampling/sampler.ts";
+import { runSimulation } from "./simulate/run.ts";
 
 async function main(): Promise<void> {
-  let config: AgentConfig;
-  try {
-    config = loadAgentConfigFromProcess();
-  } catch (error) {
-    if (error instanceof ConfigExit) {
-      process.stdout.write(error.output);
-      process.exit(0);
-    }
-    if (error instanceof ConfigError) {
-      process.stderr.write(`telemetry-agent: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
+  if (process.argv[2] === "simulate") {
+    await runSimulation(configuredOrExit("telemetry-agent", loadSimulationConfigFromProcess));
+    process.exit(0);
   }
+  const config: AgentConfig = configuredOrExit("telemetry-agent", loadAgentConfigFromProcess);
   const log = createLogger(config.logLevel);
   const collectors = createCollectors({ procRoot: config.procRoot, sysRoot: config.sysRoot });
   const sampler = new Sampler(

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readProcFile } from "./procfs.ts";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import type { Collector, CollectorOptions } from "./collector.ts";
@@ -31,14 +31,14 @@ export class LoadCollector implements Collector<LoadFields> {
       return;
     }
     // Count cores from the same /proc the averages come from, so fixtures stay self-consistent.
-    const stat = await readFile(this.statFile, "utf8");
+    const stat = readProcFile(this.statFile);
     this.cores = Math.max(1, stat.split("\n").filter((l) => /^cpu\d+\s/.test(l)).length);
   }
 
   async collect(): Promise<LoadFields> {
     const [one = 0, five = 0, fifteen = 0] =
       process.platform === "linux"
-        ? (await readFile(this.loadFile, "utf8")).trim().split(/\s+/).slice(0, 3).map(Number)
+        ? readProcFile(this.loadFile).trim().split(/\s+/).slice(0, 3).map(Number)
         : loadavg();
     return {
       "1": round(one),

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readProcFile } from "./procfs.ts";
 import { join } from "node:path";
 import si from "systeminformation";
 import type { Collector, CollectorOptions } from "./collector.ts";
@@ -34,7 +34,7 @@ export class MemoryCollector implements Collector<MemoryFields> {
     let total: number;
     let available: number;
     if (process.platform === "linux") {
-      const info = parseMeminfo(await readFile(this.meminfo, "utf8"));
+      const info = parseMeminfo(readProcFile(this.meminfo));
       total = info.get("MemTotal") ?? 0;
       available = info.get("MemAvailable") ?? (info.get("MemFree") ?? 0) + (info.get("Cached") ?? 0);
     } else {

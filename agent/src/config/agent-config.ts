@@ -4,6 +4,9 @@ import { Command, CommanderError } from "commander";
 import { z } from "zod";
 import { hostNameProblem } from "../contract/index.ts";
 import { AGENT_VERSION } from "../version.ts";
+import { ConfigError, ConfigExit } from "./problems.ts";
+
+export { ConfigError, ConfigExit };
 
 /**
  * The agent's one configuration object, built once at start from flags, then environment
@@ -38,21 +41,6 @@ export interface AgentConfig {
   procRoot: string;
   sysRoot: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
-  }
-}
-
-/** What --help and --version print: handled by the caller, which exits 0. */
-export class ConfigExit extends Error {
-  constructor(readonly output: string) {
-    super(output);
-    this.name = "ConfigExit";
-  }
 }
 
 const positiveInt = (what: string) =>

@@ -18,9 +18,10 @@ const validators = new Map<string, ValidateFunction>(
 );
 validators.set(STATUS_LEVEL, ajv.compile(StatusMessage));
 
+/** A valid message: its host and kind, the parsed message, and the payload as the JSON text it was. */
 export type Decoded =
-  | { ok: true; host: string; kind: MetricName; message: Sample }
-  | { ok: true; host: string; kind: typeof STATUS_LEVEL; message: StatusMessage }
+  | { ok: true; host: string; kind: MetricName; message: Sample; text: string }
+  | { ok: true; host: string; kind: typeof STATUS_LEVEL; message: StatusMessage; text: string }
   | { ok: false; reason: string; host?: string; kind?: string };
 
 /**
@@ -38,8 +39,13 @@ export function decodeMessage(topic: string, payload: Uint8Array | string): Deco
   const validate = validators.get(kind);
   if (!validate) return { ok: false, host, kind, reason: `unknown metric "${kind}"` };
   let message: unknown;
+  // A view, not a copy, of the received bytes.
+  const text =
+    typeof payload === "string"
+      ? payload
+      : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8");
   try {
-    message = JSON.parse(typeof payload === "string" ? payload : Buffer.from(payload).toString("utf8"));
+    message = JSON.parse(text);
   } catch (error) {
     return { ok: false, host, kind, reason: `not JSON: ${(error as Error).message}` };
   }
@@ -54,8 +60,8 @@ export function decodeMessage(topic: string, payload: Uint8Array | string): Deco
       reason: `spoofed: payload host "${payloadHost}" differs from topic host "${host}"`,
     };
   }
-  if (kind === STATUS_LEVEL) return { ok: true, host, kind, message: message as StatusMessage };
-  if (isMetricName(kind)) return { ok: true, host, kind, message: message as Sample };
+  if (kind === STATUS_LEVEL) return { ok: true, host, kind, message: message as StatusMessage, text };
+  if (isMetricName(kind)) return { ok: true, host, kind, message: message as Sample, text };
   return { ok: false, host, kind, reason: `unknown metric "${kind}"` };
 }
 

@@ -2,6 +2,8 @@
 export interface PendingMessage {
   topic: string;
   payload: Buffer;
+  /** Status messages are retained; samples never are. */
+  retain?: boolean;
 }
 
 export interface OfflineBufferOptions {

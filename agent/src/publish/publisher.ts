@@ -29,7 +29,8 @@ export class Publisher {
 
   constructor(
     private readonly config: AgentConfig,
-    private readonly status: (state: "online" | "offline") => StatusMessage,
+    /** The connection's own host status and Last Will; none for a connection shared by many hosts. */
+    private readonly status: ((state: "online" | "offline") => StatusMessage) | undefined,
     private readonly log: Logger,
   ) {
     this.buffer = new OfflineBuffer({
@@ -51,12 +52,16 @@ export class Publisher {
       queueQoSZero: false,
       username: config.username,
       password: this.password(),
-      will: {
-        topic: statusTopic(config.host),
-        payload: Buffer.from(JSON.stringify(this.status("offline"))),
-        qos: 1,
-        retain: true,
-      },
+      ...(this.status
+        ? {
+            will: {
+              topic: statusTopic(config.host),
+              payload: Buffer.from(JSON.stringify(this.status("offline"))),
+              qos: 1 as const,
+              retain: true,
+            },
+          }
+        : {}),
       ...(config.caFile ? { ca: readFileSync(config.caFile) } : {}),
       ...(config.certFile ? { cert: readFileSync(config.certFile) } : {}),
       ...(config.keyFile ? { key: readFileSync(config.keyFile) } : {}),
@@ -126,7 +131,9 @@ export class Publisher {
       while (this.client?.connected && this.buffer.size > 0) {
         const batch = this.buffer.take(IN_FLIGHT);
         const results = await Promise.allSettled(
-          batch.map((m) => this.client!.publishAsync(m.topic, m.payload, { qos: 1 })),
+          batch.map((m) =>
+            this.client!.publishAsync(m.topic, m.payload, { qos: 1, retain: m.retain ?? false }),
+          ),
         );
         const retry: PendingMessage[] = [];
         results.forEach((result, i) => {
@@ -161,7 +168,7 @@ export class Publisher {
 
   async publishStatus(state: "online" | "offline"): Promise<void> {
     const client = this.client;
-    if (!client?.connected) return;
+    if (!client?.connected || !this.status) return;
     await client.publishAsync(statusTopic(this.config.host), JSON.stringify(this.status(state)), {
       qos: 1,
       retain: true,

@@ -2,6 +2,9 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { Command, CommanderError } from "commander";
 import { z } from "zod";
+import { ConfigError, ConfigExit } from "../../../agent/src/config/problems.ts";
+
+export { ConfigError, ConfigExit };
 
 /**
  * The ingest's one configuration object, built once at start from flags, then environment
@@ -43,23 +46,14 @@ export interface IngestConfig {
   lowWater: number;
   /** Data stream lifecycle retention, e.g. "30d". */
   retention: string | undefined;
+  /**
+   * Install the index templates at start. Off where a setup step installs them, so that the ingest's
+   * own credentials need no template privileges (least privilege).
+   */
+  installTemplates: boolean;
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. @defaultValue 9464 */
   httpPort: number;
   logLevel: string;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
-  }
-}
-
-export class ConfigExit extends Error {
-  constructor(readonly output: string) {
-    super(output);
-    this.name = "ConfigExit";
-  }
 }
 
 const FILE_KEYS = [
@@ -86,6 +80,7 @@ const FILE_KEYS = [
   "highWater",
   "lowWater",
   "retention",
+  "installTemplates",
   "httpPort",
   "logLevel",
 ] as const;
@@ -115,6 +110,7 @@ const ENV: Record<Key, string> = {
   highWater: "INGEST_HIGH_WATER",
   lowWater: "INGEST_LOW_WATER",
   retention: "INGEST_RETENTION",
+  installTemplates: "INGEST_INSTALL_TEMPLATES",
   httpPort: "INGEST_HTTP_PORT",
   logLevel: "LOG_LEVEL",
 };
@@ -152,6 +148,13 @@ const Resolved = z
       .regex(/^[A-Za-z0-9_-]+$/, "share group must be letters, digits, _ and -")
       .optional(),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+    installTemplates: z
+      .union([z.boolean(), z.string()])
+      .refine(
+        (v) => typeof v === "boolean" || v === "true" || v === "false",
+        "install templates must be true or false",
+      )
+      .transform((v) => v === true || v === "true"),
   })
   .refine((c) => c.lowWater < c.highWater, {
     message: "low water must be below high water",
@@ -208,6 +211,7 @@ export function loadIngestConfig(argv: string[], env: NodeJS.ProcessEnv): Ingest
     requestTimeout: 30_000,
     httpPort: 9464,
     logLevel: "info",
+    installTemplates: "true",
   };
   const candidate = Object.fromEntries(FILE_KEYS.map((k) => [k, value(k) ?? defaults[k]]));
   const resolved = Resolved.safeParse(candidate);
@@ -272,6 +276,7 @@ export function loadIngestConfig(argv: string[], env: NodeJS.ProcessEnv): Ingest
     highWater: c.highWater,
     lowWater: c.lowWater,
     retention: optional("retention"),
+    installTemplates: c.installTemplates,
     httpPort: c.httpPort,
     logLevel: c.logLevel,
   };

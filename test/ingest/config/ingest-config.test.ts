@@ -20,6 +20,15 @@ const problemsOf = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
 describe("the ingest's configuration", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  it("installs the index templates unless told a setup step does (least-privilege credentials)", () => {
+    assert.equal(loadIngestConfig([], {}).installTemplates, true);
+    assert.equal(loadIngestConfig([], { INGEST_INSTALL_TEMPLATES: "false" }).installTemplates, false);
+    assert.equal(loadIngestConfig(["--install-templates", "true"], {}).installTemplates, true);
+    assert.deepEqual(problemsOf([], { INGEST_INSTALL_TEMPLATES: "maybe" }), [
+      "install templates must be true or false",
+    ]);
+  });
+
   it("takes flags over environment variables over the config file, and reads secrets from files", () => {
     const file = join(dir, "c.json");
     writeFileSync(

@@ -30,8 +30,8 @@ export default tseslint.config(
   },
   {
     // Only the config modules may read the environment: one typed config object per program.
-    files: ["agent/src/**/*.ts", "ingest/src/**/*.ts"],
-    ignores: ["agent/src/config/**", "ingest/src/config/**"],
+    files: ["agent/src/**/*.ts", "ingest/src/**/*.ts", "kibana/src/**/*.ts"],
+    ignores: ["agent/src/config/**", "ingest/src/config/**", "kibana/src/config.ts"],
     rules: {
       "no-restricted-properties": [
         "error",

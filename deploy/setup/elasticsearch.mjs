@@ -1,0 +1,174 @@
+// One-shot Elasticsearch setup of deploy/docker-compose.yml (the `setup` service), run with node in
+// the repository's image after `npm run build`. Idempotent: every `docker compose up` runs it again.
+//
+//   1. kibana_system gets KIBANA_SYSTEM_PASSWORD, so Kibana can start;
+//   2. the roles: telemetry_writer (what the ingest may do) and telemetry_templates (what installing
+//      the index templates needs), for operators who create their own users or keys from them;
+//   3. the index templates, through an API key that may manage templates and nothing else, expiring
+//      in minutes and invalidated at the end: the superuser never writes them itself;
+//   4. the ingest's API key (telemetry_writer's privileges only), kept across runs while it still
+//      works and holds exactly those privileges, replaced otherwise.
+//
+// Plain JavaScript, not TypeScript: the runtime image has node and the compiled project, not tsx.
+// It reuses the ingest's own template builder from dist/, so the templates are the ones the ingest
+// was compiled with.
+/* global Buffer, process */
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Client, errors } from "@elastic/elasticsearch";
+import { installTemplates } from "../../dist/ingest/src/setup/install-templates.js";
+
+/** Index privileges of the ingest: append documents, and let the first one create its data stream. */
+const WRITER_ROLE = {
+  // cluster health backs the ingest's /readyz; monitor is read-only.
+  cluster: ["monitor"],
+  indices: [
+    {
+      names: ["metrics-telemetry.*", "logs-telemetry.deadletter-*"],
+      privileges: ["create_doc", "auto_configure"],
+      allow_restricted_indices: false,
+    },
+  ],
+};
+
+const TEMPLATES_ROLE = { cluster: ["manage_index_templates"], indices: [] };
+
+const INGEST_KEY_NAME = "telemetry-ingest";
+
+function required(env, name) {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+function say(message) {
+  process.stdout.write(`setup: ${message}\n`);
+}
+
+/** Elasticsearch may still be electing itself master or recovering the security index. */
+async function waitForCluster(client, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const health = await client.cluster.health({ wait_for_status: "yellow", timeout: "10s" });
+      if (health.status !== "red") return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error("Elasticsearch did not become ready in time");
+    await sleep(2000);
+  }
+}
+
+/** True when the key authenticates and holds every privilege the ingest needs. */
+async function keyStillServes(options, encoded) {
+  const client = new Client({ ...options, auth: { apiKey: encoded } });
+  try {
+    const answer = await client.security.hasPrivileges({
+      cluster: WRITER_ROLE.cluster,
+      index: WRITER_ROLE.indices.map(({ names, privileges }) => ({ names, privileges })),
+    });
+    return answer.has_all_requested;
+  } catch (error) {
+    if (error instanceof errors.ResponseError && error.statusCode === 401) return false;
+    throw error;
+  } finally {
+    await client.close();
+  }
+}
+
+/** The id half of an encoded key (base64 of "id:secret"); nothing else of it is ever shown. */
+function keyId(encoded) {
+  return Buffer.from(encoded, "base64").toString("utf8").split(":")[0];
+}
+
+function writeSecret(path, value) {
+  const next = `${path}.next`;
+  writeFileSync(next, value, { mode: 0o400 });
+  renameSync(next, path);
+}
+
+async function setupElasticsearch(env) {
+  const options = {
+    node: required(env, "ELASTICSEARCH_URL"),
+    requestTimeout: 30_000,
+    ...(env.ELASTICSEARCH_CA_FILE ? { tls: { ca: readFileSync(env.ELASTICSEARCH_CA_FILE) } } : {}),
+  };
+  const elastic = new Client({
+    ...options,
+    auth: { username: "elastic", password: required(env, "ELASTIC_PASSWORD") },
+  });
+  try {
+    await waitForCluster(elastic, Number(env.SETUP_TIMEOUT_MS ?? 300_000));
+
+    await elastic.security.changePassword({
+      username: "kibana_system",
+      password: required(env, "KIBANA_SYSTEM_PASSWORD"),
+    });
+    say("kibana_system password set");
+
+    await elastic.security.putRole({
+      name: "telemetry_writer",
+      ...WRITER_ROLE,
+      metadata: { purpose: "cluster-telemetry ingest: append telemetry documents" },
+    });
+    await elastic.security.putRole({
+      name: "telemetry_templates",
+      ...TEMPLATES_ROLE,
+      metadata: { purpose: "cluster-telemetry setup: install the index templates" },
+    });
+    say("roles telemetry_writer and telemetry_templates in place");
+
+    const templatesKey = await elastic.security.createApiKey({
+      name: "telemetry-setup-templates",
+      expiration: "10m",
+      role_descriptors: { telemetry_templates: TEMPLATES_ROLE },
+    });
+    const templates = new Client({ ...options, auth: { apiKey: templatesKey.encoded } });
+    try {
+      const log = {
+        info: (_fields, message) => say(message),
+        warn: (_fields, message) => say(message),
+      };
+      await installTemplates(
+        templates,
+        { namespace: env.INGEST_NAMESPACE || "default", retention: env.INGEST_RETENTION || undefined },
+        log,
+      );
+    } finally {
+      await templates.close();
+      await elastic.security.invalidateApiKey({ ids: [templatesKey.id] });
+    }
+
+    const keyFile = required(env, "INGEST_API_KEY_FILE");
+    const existing = existsSync(keyFile) ? readFileSync(keyFile, "utf8").trim() : "";
+    if (existing && (await keyStillServes(options, existing))) {
+      say(`kept the ingest's API key ${keyId(existing)}`);
+      return;
+    }
+    const created = await elastic.security.createApiKey({
+      name: INGEST_KEY_NAME,
+      role_descriptors: { telemetry_writer: WRITER_ROLE },
+      metadata: { application: "cluster-telemetry" },
+    });
+    writeSecret(keyFile, created.encoded);
+    say(`created the ingest's API key ${created.id}`);
+    if (existing) {
+      // The old key no longer serves (privileges changed, or it was expired or revoked): retire it.
+      await elastic.security.invalidateApiKey({ ids: [keyId(existing)] }).catch(() => undefined);
+      say(`invalidated the previous key ${keyId(existing)}`);
+    }
+  } finally {
+    await elastic.close();
+  }
+}
+
+try {
+  await setupElasticsearch(process.env);
+  say("Elasticsearch setup done");
+} catch (error) {
+  // Response bodies can echo request fields; the message and status are enough to act on.
+  const status = error instanceof errors.ResponseError ? ` (HTTP ${error.statusCode})` : "";
+  process.stderr.write(`setup: Elasticsearch setup failed${status}: ${error.message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,150 @@
+#!/bin/sh
+# One-shot setup steps of deploy/docker-compose.yml, one per compose service:
+#
+#   setup.sh certs    the repository's image, as root: CA, service and node certificates, each
+#                     service's TLS volume with only its own key, the secrets volume's owner
+#   setup.sh broker   the Mosquitto image, as root: ACL, password file, the ingest's MQTT password
+#
+# Both are idempotent: every `docker compose up` runs them again and they keep what exists, so
+# credentials survive restarts and upgrades. Nothing secret is ever printed.
+set -eu
+
+# Outside a container (the project's tests) the volumes live under SETUP_ROOT and the certificate
+# tool runs from source; in the deployment both defaults apply.
+root=${SETUP_ROOT:-}
+make_certs=${MAKE_CERTS:-node dist/deploy/certs/make-certs.js}
+
+# Fixed by the images: the node and Elasticsearch/Kibana users are uid 1000 (Elasticsearch's group
+# is 0), Mosquitto drops to uid/gid 1883 before it reads its certificates and password file.
+NODE_UID=1000
+ELASTIC_OWNER=1000:0
+MOSQUITTO_OWNER=1883:1883
+
+log() {
+  printf 'setup: %s\n' "$*"
+}
+
+# A fresh random secret: 32 bytes as hex, so it is safe in URLs, config files and command lines.
+new_secret() {
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'
+}
+
+# put <source> <destination> <owner> <mode>: copy one file into a service's volume.
+put() {
+  cp "$1" "$2.tmp"
+  chown "$3" "$2.tmp"
+  chmod "$4" "$2.tmp"
+  mv -f "$2.tmp" "$2"
+}
+
+# Comma-separated list → space-separated, empty items dropped. Names are host names (letters,
+# digits, '-', '.'), so word splitting on the result is safe.
+words() {
+  printf '%s' "$1" | tr ',' '\n' | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' | sed '/^$/d' | tr '\n' ' '
+}
+
+valid_names() {
+  for name in $1; do
+    case "$name" in
+      *[!A-Za-z0-9.-]* | -* | '')
+        log "\"$name\" is not a host name (letters, digits, '-' and '.')" >&2
+        return 1
+        ;;
+    esac
+  done
+}
+
+certs() {
+  demo_host=${DEMO_AGENT_HOST:-monitoring-host}
+  nodes=$(words "${NODE_CERTS:-}")
+  valid_names "$demo_host $nodes"
+  clients=$(printf '%s' "$demo_host $nodes" | tr ' ' ',')
+
+  set -- --out "$root/authority" \
+    --hosts "mosquitto,localhost,127.0.0.1,${MQTT_PUBLIC_HOSTS:-}" \
+    --server "elasticsearch=elasticsearch,localhost,127.0.0.1,${ELASTICSEARCH_PUBLIC_HOSTS:-}" \
+    --server "kibana=kibana,localhost,127.0.0.1,${KIBANA_PUBLIC_HOSTS:-}" \
+    --clients "$clients"
+  if [ "${TLS_REISSUE:-false}" = "true" ]; then
+    log "re-issuing every certificate (TLS_REISSUE=true); the CA stays"
+    set -- "$@" --force
+  fi
+  mkdir -p "$root/authority"
+  chmod 0700 "$root/authority"
+  $make_certs "$@"
+  mkdir -p "$root/tls/ca" "$root/tls/broker" "$root/tls/elasticsearch" "$root/tls/kibana" "$root/tls/demo-agent"
+
+  put "$root/authority/ca.crt" "$root/tls/ca/ca.crt" 0:0 0644
+
+  put "$root/authority/ca.crt" "$root/tls/broker/ca.crt" 0:0 0644
+  put "$root/authority/broker.crt" "$root/tls/broker/broker.crt" "$MOSQUITTO_OWNER" 0644
+  put "$root/authority/broker.key" "$root/tls/broker/broker.key" "$MOSQUITTO_OWNER" 0600
+
+  for server in elasticsearch kibana; do
+    put "$root/authority/ca.crt" "$root/tls/$server/ca.crt" 0:0 0644
+    put "$root/authority/$server.crt" "$root/tls/$server/$server.crt" "$ELASTIC_OWNER" 0644
+    put "$root/authority/$server.key" "$root/tls/$server/$server.key" "$ELASTIC_OWNER" 0600
+  done
+
+  put "$root/authority/ca.crt" "$root/tls/demo-agent/ca.crt" 0:0 0644
+  put "$root/authority/$demo_host.crt" "$root/tls/demo-agent/client.crt" "$NODE_UID:$NODE_UID" 0644
+  put "$root/authority/$demo_host.key" "$root/tls/demo-agent/client.key" "$NODE_UID:$NODE_UID" 0600
+
+  # Generated service credentials: written by the broker and Elasticsearch steps, read by the ingest.
+  chown "$NODE_UID:$NODE_UID" "$root/secrets"
+  chmod 0700 "$root/secrets"
+  log "certificates in place; node certificates: ${nodes:-none} (in the authority volume)"
+}
+
+broker() {
+  config="$root/mosquitto/config"
+  umask 077
+  put "$root/mosquitto/config-src/acl" "$config/acl" "$MOSQUITTO_OWNER" 0600
+
+  ingest_secret="$root/secrets/mqtt-ingest.password"
+  if [ ! -s "$ingest_secret" ]; then
+    new_secret > "$ingest_secret"
+    log "generated the ingest's MQTT password"
+  fi
+  chown "$NODE_UID:$NODE_UID" "$ingest_secret"
+  chmod 0400 "$ingest_secret"
+
+  # The broker's own health check logs in as this user; only root in the broker container reads it.
+  probe_secret=$config/healthcheck.password
+  [ -s "$probe_secret" ] || new_secret > "$probe_secret"
+  chmod 0600 "$probe_secret"
+
+  # Nodes that log in with a password: one generated password each, readable by root in the
+  # broker's container only (docker compose exec mosquitto cat /mosquitto/config/nodes/<host>.password).
+  nodes=$(words "${MQTT_NODE_USERS:-}")
+  valid_names "$nodes"
+  mkdir -p "$config/nodes"
+  chmod 0700 "$config/nodes"
+  for node in $nodes; do
+    [ -s "$config/nodes/$node.password" ] || new_secret > "$config/nodes/$node.password"
+  done
+
+  # Rebuilt from the secrets every time, so users removed from MQTT_NODE_USERS lose access. The
+  # password is an argument of mosquitto_passwd, visible only inside this short-lived container.
+  next=$config/passwords.next
+  rm -f "$next"
+  touch "$next"
+  mosquitto_passwd -b "$next" telemetry-ingest "$(cat "$ingest_secret")"
+  mosquitto_passwd -b "$next" healthcheck "$(cat "$probe_secret")"
+  for node in $nodes; do
+    mosquitto_passwd -b "$next" "$node" "$(cat "$config/nodes/$node.password")"
+  done
+  chown "$MOSQUITTO_OWNER" "$next"
+  chmod 0600 "$next"
+  mv -f "$next" "$config/passwords"
+  log "broker users: telemetry-ingest, healthcheck${nodes:+, }$(printf '%s' "$nodes" | sed 's/ $//; s/ /, /g')"
+}
+
+case "${1:-}" in
+  certs) certs ;;
+  broker) broker ;;
+  *)
+    echo "usage: setup.sh certs|broker" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Client } from "@elastic/elasticsearch";
+import mqtt from "mqtt";
+import { decodeMessage, sampleTopic } from "../../agent/src/contract/index.ts";
+import { deadLetterDataStream } from "../../ingest/src/setup/index-templates.ts";
+import { MosquittoService, sharedServices, uniqueName } from "../harness/index.ts";
+import { countOf, spawnIngest, waitFor, type IngestProcess } from "../ingest/fleet.ts";
+import { FLEET, STEP_MS, average, fleetMessages, lastSeen, type HostScript } from "./fleet-fixture.ts";
+import { lineChartRequest, panel, referenceLines, tableRequest } from "./lens-requests.ts";
+import { controlsOf, dashboardsOf, indexPatternMatches, readSavedObjects } from "./saved-objects.ts";
+
+/**
+ * The dashboard's panels, as the aggregations Lens sends for them, run on data that went the real
+ * way: MQTT → telemetry-ingest → Elasticsearch data streams.
+ */
+describe("the dashboard's aggregations on ingested telemetry", () => {
+  const shared = sharedServices();
+  const services = { ...shared, mqttUrl: "" };
+  let broker: MosquittoService;
+  const namespace = uniqueName("kb");
+  // The dashboard's pattern, narrowed to this file's namespace so other tests' data stays out.
+  const pattern = `metrics-telemetry.*-${namespace}`;
+  const es = new Client({ node: services.elasticsearchUrl, requestTimeout: 30_000 });
+  let ingest: IngestProcess;
+  // Minute-aligned, so each host's samples 0–1, 2–3, 4–5 share a one-minute bucket.
+  const start = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
+  // "Now" for the availability panel: the moment of the fleet's last sample.
+  const asOf = start + 5 * STEP_MS;
+  const timeRange = { range: { "@timestamp": { gte: start - 60_000, lte: asOf, format: "epoch_millis" } } };
+  const messages = fleetMessages(start);
+  const host = (name: string) => FLEET.find((h) => h.host === name)!;
+
+  before(async () => {
+    broker = await MosquittoService.start();
+    services.mqttUrl = broker.url;
+    ingest = spawnIngest([], {
+      MQTT_URL: services.mqttUrl,
+      REDIS_URL: services.redisUrl,
+      ELASTICSEARCH_URL: services.elasticsearchUrl,
+      INGEST_NAMESPACE: namespace,
+      MQTT_CLIENT_ID: uniqueName("ingest-"),
+      INGEST_REDIS_PREFIX: namespace,
+      INGEST_BATCH_SIZE: "100",
+      INGEST_FLUSH_INTERVAL: "100",
+    });
+    await waitFor("the ingest to subscribe", () => ingest.output().includes('"event":"broker_connected"'));
+    const client = await mqtt.connectAsync(services.mqttUrl, {
+      clientId: uniqueName("kibana-fleet"),
+      protocolVersion: 5,
+    });
+    try {
+      for (const m of messages) await client.publishAsync(m.topic, m.payload, { qos: 1 });
+      // A message the ingest rejects: it lands in the dead-letter stream, which the dashboard must not show.
+      await client.publishAsync(sampleTopic("node-broken", "cpu"), "{not json", { qos: 1 });
+    } finally {
+      await client.endAsync();
+    }
+    await waitFor(
+      `all ${messages.length} messages indexed`,
+      async () => (await countOf(es, pattern)) === messages.length,
+      45_000,
+    );
+    await waitFor("the dead letter", async () => (await countOf(es, deadLetterDataStream(namespace))) === 1);
+  });
+
+  after(async () => {
+    ingest?.child.kill("SIGKILL");
+    await es.close();
+    await broker?.process.stop();
+  });
+
+  /** One search over the data view's indices within the dashboard's time range, as a panel makes it. */
+  async function search(aggs: Record<string, unknown>, query?: Record<string, unknown>) {
+    const response = await es.search({
+      index: pattern,
+      size: 0,
+      query: { bool: { filter: [timeRange, ...(query ? [query] : [])] } },
+      aggs: aggs as never,
+    });
+    return response.aggregations as Record<string, unknown>;
+  }
+
+  /** The expected per-minute line of one host: [minute start, average of the readings in it]. */
+  function perMinute(values: number[]): Array<[number, number]> {
+    const minutes = new Map<number, number[]>();
+    values.forEach((v, i) => {
+      const minute = Math.floor((start + i * STEP_MS) / 60_000) * 60_000;
+      minutes.set(minute, [...(minutes.get(minute) ?? []), v]);
+    });
+    return [...minutes].map(([minute, readings]) => [minute, average(readings)]);
+  }
+
+  it("indexes what the data view spans, and nothing of the dead-letter stream", async () => {
+    const dataView = readSavedObjects().objects.find((o) => o.type === "index-pattern")!;
+    assert.ok(indexPatternMatches(dataView.attributes.title as string, `metrics-telemetry.cpu-${namespace}`));
+    assert.equal(indexPatternMatches(pattern, deadLetterDataStream(namespace)), false);
+    for (const m of messages) assert.equal(decodeMessage(m.topic, m.payload).ok, true, m.topic);
+    assert.equal(await countOf(es, pattern), messages.length);
+  });
+
+  it("CPU busy per host: one line per host, the average of each minute's samples", async () => {
+    const request = lineChartRequest(panel("CPU busy per host"), "1m");
+    assert.equal(request.metricField, "system.cpu.total.norm.pct");
+    const lines = request.read(await search(request.aggs, request.query));
+    assert.deepEqual(lines, Object.fromEntries(FLEET.map((h) => [h.host, perMinute(h.cpu)])));
+    // Concretely: node-a's first minute holds 25 % and 75 %; load and temperature documents in the
+    // same bucket do not count, as they have no CPU field.
+    assert.deepEqual(lines["node-a"]![0], [start, 0.5]);
+  });
+
+  it("CPU temperature per host: averages per minute, and the hot host above the warning line", async () => {
+    const chart = panel("CPU temperature per host");
+    const request = lineChartRequest(chart, "1m");
+    assert.equal(request.metricField, "system.temperature.celsius");
+    const lines = request.read(await search(request.aggs, request.query));
+    assert.deepEqual(lines, Object.fromEntries(FLEET.map((h) => [h.host, perMinute(h.celsius)])));
+    const [warning] = referenceLines(chart);
+    assert.equal(warning, 80);
+    const above = Object.entries(lines)
+      .filter(([, line]) => line.some(([, celsius]) => (celsius as number) > warning!))
+      .map(([name]) => name);
+    assert.deepEqual(above, ["node-b"]);
+  });
+
+  it("hosts table: each host's latest temperature, CPU and load with its last-seen time, hottest first", async () => {
+    const table = tableRequest(panel("Hosts, hottest first"));
+    const rows = table.read(await search(table.aggs, table.query));
+    const expected = (h: HostScript) => ({
+      Host: h.host,
+      Temperature: h.celsius.at(-1),
+      "CPU busy": h.cpu.at(-1),
+      "Load (1 min)": h.load.at(-1),
+      "Last seen": lastSeen(h, start),
+    });
+    assert.deepEqual(rows, [expected(host("node-b")), expected(host("node-a")), expected(host("node-c"))]);
+    assert.deepEqual(
+      rows.map((r) => [r.Host, r.Temperature]),
+      [
+        ["node-b", 87.5],
+        ["node-a", 60],
+        ["node-c", 44.5],
+      ],
+    );
+  });
+
+  it("availability: hosts offline, or silent for more than three of their intervals, stand out", async () => {
+    const table = tableRequest(panel("Host availability, longest silent first"));
+    const rows = table.read(await search(table.aggs, table.query));
+    // Longest silent first: the order the panel shows.
+    assert.deepEqual(
+      rows,
+      [host("node-b"), host("node-c"), host("node-a")].map((h) => ({
+        Host: h.host,
+        Status: h.offlineAt === undefined ? "online" : "offline",
+        "Interval (ms)": h.intervalMs,
+        "Last seen": lastSeen(h, start),
+      })),
+    );
+    // How the README reads the table: offline, or last seen longer ago than three intervals.
+    const attention = rows
+      .filter(
+        (r) =>
+          r.Status === "offline" || asOf - (r["Last seen"] as number) > 3 * (r["Interval (ms)"] as number),
+      )
+      .map((r) => r.Host);
+    assert.deepEqual(attention, ["node-b", "node-c"]);
+  });
+
+  it('offline messages: the KQL filter telemetry.status : "offline" finds the host that shut down', async () => {
+    const table = tableRequest(panel("Offline messages"));
+    assert.deepEqual(table.query, { term: { "telemetry.status": "offline" } });
+    const rows = table.read(await search(table.aggs, table.query));
+    assert.deepEqual(rows, [
+      { Host: "node-c", "Last offline message": start + host("node-c").offlineAt! * 1000 },
+    ]);
+  });
+
+  it("host control: offers every reporting host, and not the one only the dead-letter stream knows", async () => {
+    const [control] = controlsOf(dashboardsOf(readSavedObjects().objects)[0]!);
+    const result = (await search({
+      options: { terms: { field: control!.fieldName, size: 1000, order: { _key: "asc" } } },
+    })) as { options: { buckets: Array<{ key: string }> } };
+    assert.deepEqual(
+      result.options.buckets.map((b) => b.key),
+      FLEET.map((h) => h.host),
+    );
+    const letters = await es.search({ index: deadLetterDataStream(namespace), query: { match_all: {} } });
+    assert.equal((letters.hits.hits[0]?._source as { host: { name: string } }).host.name, "node-broken");
+  });
+});

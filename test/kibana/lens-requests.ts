@@ -1,0 +1,142 @@
+import type { LensColumn, LensLayer, Visualisation } from "./saved-objects.ts";
+import { layersOf, readSavedObjects, visualisationsOf } from "./saved-objects.ts";
+
+/**
+ * The Elasticsearch requests Lens makes for the dashboard's panels, built from the panels' own
+ * definitions in the saved objects file, so a test of the request is a test of the panel.
+ */
+type Query = Record<string, unknown>;
+type Aggs = Record<string, unknown>;
+
+export function panel(title: string): Visualisation {
+  const found = visualisationsOf(readSavedObjects().objects).find((v) => v.attributes.title === title);
+  if (!found) throw new Error(`no panel titled "${title}"`);
+  return found;
+}
+
+/** The KQL the panels use: `field : *` (exists) and `field : "value"` (term), joined by nothing else. */
+export function kqlToQuery(kql: string): Query | undefined {
+  if (kql.trim() === "") return undefined;
+  const match = /^\s*(?:"([^"]+)"|([\w.@]+))\s*:\s*(\*|"([^"]*)")\s*$/.exec(kql);
+  if (!match) throw new Error(`KQL beyond what this translation covers: ${kql}`);
+  const field = (match[1] ?? match[2])!;
+  return match[3] === "*" ? { exists: { field } } : { term: { [field]: match[4] } };
+}
+
+export function panelQuery(v: Visualisation): Query | undefined {
+  return kqlToQuery(v.attributes.state.query.query);
+}
+
+function metricAgg(column: LensColumn): Aggs {
+  const field = column.sourceField!;
+  let agg: Aggs;
+  switch (column.operationType) {
+    case "average":
+      agg = { avg: { field } };
+      break;
+    case "max":
+      agg = { max: { field } };
+      break;
+    case "last_value": {
+      const sortField = column.params?.sortField as string;
+      // Lens runs "last value" as the newest document's field through top_hits of size 1.
+      agg = {
+        top_hits: { size: 1, sort: [{ [sortField]: { order: "desc" } }], _source: false, fields: [field] },
+      };
+      break;
+    }
+    default:
+      throw new Error(`operation ${column.operationType} is not translated`);
+  }
+  const filter = column.filter ? kqlToQuery(column.filter.query) : undefined;
+  return filter ? { filter, aggs: { value: agg } } : agg;
+}
+
+type AggResult = { value?: number | null; hits?: { hits: Array<{ fields?: Record<string, unknown[]> }> } };
+
+function metricValue(column: LensColumn, result: AggResult & { value_as_string?: string }): unknown {
+  const inner = (column.filter ? (result as unknown as { value: AggResult }).value : result) as AggResult;
+  if (column.operationType === "last_value") return inner.hits?.hits[0]?.fields?.[column.sourceField!]?.[0];
+  return inner.value ?? null;
+}
+
+function only(layer: LensLayer, operation: string): [string, LensColumn] {
+  const found = layer.columnOrder.filter((id) => layer.columns[id]!.operationType === operation);
+  if (found.length !== 1) throw new Error(`expected one ${operation} column, found ${found.length}`);
+  return [found[0]!, layer.columns[found[0]!]!];
+}
+
+/** A datatable panel: one terms row split, metric columns; rows keyed by column label, sorted as the table sorts. */
+export function tableRequest(v: Visualisation) {
+  const [, layer] = layersOf(v)[0]!;
+  const [, rowSplit] = only(layer, "terms");
+  const metrics = layer.columnOrder.filter((id) => !layer.columns[id]!.isBucketed);
+  const aggs = {
+    rows: {
+      terms: { field: rowSplit.sourceField, size: rowSplit.params?.size as number },
+      aggs: Object.fromEntries(metrics.map((id) => [id, metricAgg(layer.columns[id]!)])),
+    },
+  };
+  const sorting = v.attributes.state.visualization.sorting as { columnId: string; direction: "asc" | "desc" };
+  const read = (aggregations: Record<string, unknown>): Array<Record<string, unknown>> => {
+    const buckets = (aggregations.rows as { buckets: Array<Record<string, unknown>> }).buckets;
+    const rows = buckets.map((b) => ({
+      [rowSplit.label]: b.key,
+      ...Object.fromEntries(
+        metrics.map((id) => [layer.columns[id]!.label, metricValue(layer.columns[id]!, b[id] as AggResult)]),
+      ),
+    }));
+    const key = layer.columns[sorting.columnId]!.label;
+    const sign = sorting.direction === "asc" ? 1 : -1;
+    return rows.sort((x, y) => sign * ((x[key] as number) - (y[key] as number)));
+  };
+  return { query: panelQuery(v), aggs, read };
+}
+
+/**
+ * A line chart split by host: terms → date_histogram → the metric. Lens picks the histogram
+ * interval from the time range ("auto"); the caller fixes it so buckets are known.
+ */
+export function lineChartRequest(v: Visualisation, fixedInterval: string) {
+  const [, layer] = layersOf(v).find(([, l]) => Object.values(l.columns).some((c) => c.sourceField))!;
+  const [, time] = only(layer, "date_histogram");
+  const [, split] = only(layer, "terms");
+  const [metricId, metric] = only(layer, metric0(layer));
+  const aggs = {
+    lines: {
+      terms: { field: split.sourceField, size: split.params?.size as number, order: { _key: "asc" } },
+      aggs: {
+        time: {
+          date_histogram: { field: time.sourceField, fixed_interval: fixedInterval, min_doc_count: 1 },
+          aggs: { [metricId]: metricAgg(metric) },
+        },
+      },
+    },
+  };
+  /** Line per split value: [bucket start, value] for each bucket that has one. */
+  const read = (aggregations: Record<string, unknown>): Record<string, Array<[number, unknown]>> => {
+    const lines = (aggregations.lines as { buckets: Array<{ key: string; time: { buckets: unknown[] } }> })
+      .buckets;
+    return Object.fromEntries(
+      lines.map((line) => [
+        line.key,
+        (line.time.buckets as Array<Record<string, unknown>>)
+          .map((b) => [b.key as number, metricValue(metric, b[metricId] as AggResult)] as [number, unknown])
+          .filter(([, value]) => value !== null),
+      ]),
+    );
+  };
+  return { query: panelQuery(v), aggs, read, metricField: metric.sourceField! };
+}
+
+function metric0(layer: LensLayer): string {
+  return layer.columns[layer.columnOrder.find((id) => !layer.columns[id]!.isBucketed)!]!.operationType;
+}
+
+/** The numbers of the panel's reference lines (static values), e.g. a warning threshold. */
+export function referenceLines(v: Visualisation): number[] {
+  return layersOf(v)
+    .flatMap(([, layer]) => Object.values(layer.columns))
+    .filter((c) => c.operationType === "static_value")
+    .map((c) => Number(c.params?.value));
+}

@@ -1,27 +1,10 @@
-import {
-  ConfigError,
-  ConfigExit,
-  loadIngestConfigFromProcess,
-  type IngestConfig,
-} from "./config/ingest-config.ts";
+import { configuredOrExit } from "../../agent/src/config/problems.ts";
+import { loadIngestConfigFromProcess } from "./config/ingest-config.ts";
 import { createLogger } from "./logging.ts";
 import { startIngest } from "./pipeline.ts";
 
 async function main(): Promise<void> {
-  let config: IngestConfig;
-  try {
-    config = loadIngestConfigFromProcess();
-  } catch (error) {
-    if (error instanceof ConfigExit) {
-      process.stdout.write(error.output);
-      process.exit(0);
-    }
-    if (error instanceof ConfigError) {
-      process.stderr.write(`telemetry-ingest: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = configuredOrExit("telemetry-ingest", loadIngestConfigFromProcess);
   const log = createLogger(config.logLevel);
   const ingest = await startIngest(config, log);
   let stopping = false;

@@ -22,7 +22,7 @@ import { Indexer } from "./indexer/indexer.ts";
 import { Intake } from "./intake/intake.ts";
 import { createMetrics, type IngestMetrics } from "./ops/metrics.ts";
 import { portOf, startHttpServer } from "./ops/http-server.ts";
-import { Staging } from "./queue/staging.ts";
+import { Staging, batchStore } from "./queue/staging.ts";
 import { installTemplates } from "./setup/install-templates.ts";
 
 export interface RunningIngest {
@@ -60,7 +60,9 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
   });
   queue.on("error", () => undefined);
 
-  await installTemplates(elasticsearch, { namespace: config.namespace, retention: config.retention }, log);
+  if (config.installTemplates)
+    await installTemplates(elasticsearch, { namespace: config.namespace, retention: config.retention }, log);
+  else log.info({ event: "templates_skipped" }, "index templates are installed by the setup step");
 
   const staging = new Staging(
     redis,
@@ -111,7 +113,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     while (paused || lastDepth > config.highWater) await new Promise((r) => setTimeout(r, 100));
   };
 
-  const indexer = new Indexer(elasticsearch, config.namespace, metrics, log);
+  const indexer = new Indexer(elasticsearch, batchStore(redis), config.namespace, metrics, log);
   const worker = new Worker(queueName, (job) => indexer.process(job), {
     connection,
     concurrency: config.concurrency,
@@ -123,7 +125,13 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
   worker.on("error", (error) => log.error({ event: "worker_error", err: error.message }, "worker error"));
 
   staging.start();
-  const intake = new Intake(config, { store: (d) => staging.append(d), gate, metrics, log });
+  const intake = new Intake(config, {
+    store: (documents) => staging.append(documents),
+    paused: () => paused || lastDepth > config.highWater,
+    gate,
+    metrics,
+    log,
+  });
   intake.start();
 
   const server: Server = await startHttpServer(config.httpPort, metrics.registry, {

@@ -4,3 +4,10 @@ export { ElasticsearchService, ELASTICSEARCH_VERSION, type ElasticsearchOptions 
 export { ServiceProcess, ServiceStartError } from "./service-process.ts";
 export { sharedServices, uniqueName, type SharedServices } from "./shared.ts";
 export { freePort } from "./free-port.ts";
+export {
+  startSecureBroker,
+  INGEST_USER,
+  type SecureBroker,
+  type SecureBrokerUser,
+} from "./secure-mosquitto.ts";
+export { ensureDebianBinary } from "./debian.ts";

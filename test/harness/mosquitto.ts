@@ -18,6 +18,14 @@ export interface MosquittoOptions {
   listeners?: string;
   /** Appended to the generated config, for tests that need more (limits, ACL files). */
   extraConfig?: string;
+  /** A complete configuration that replaces the generated one (e.g. the deployment's, rewritten). */
+  config?: string;
+  /**
+   * "every-change" (default): the store is saved after every change, so a kill -9 loses nothing the
+   * broker acknowledged, at the price of a full store write per message. "periodic": every 60 s
+   * and on shutdown, as deploy/mosquitto runs it; for measuring throughput.
+   */
+  persistence?: "every-change" | "periodic";
 }
 
 /**
@@ -48,7 +56,7 @@ export class MosquittoService {
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), "telemetry-mosquitto-"));
     mkdirSync(join(dir, "data"), { recursive: true });
     const configFile = join(dir, "mosquitto.conf");
-    writeFileSync(configFile, mosquittoConfig(dir, port, options));
+    writeFileSync(configFile, options.config ?? mosquittoConfig(dir, port, options));
     const process = new ServiceProcess({
       name: "mosquitto",
       command: binary,
@@ -73,15 +81,19 @@ export function mosquittoConfig(dir: string, port: number, options: MosquittoOpt
 user ${userInfo().username}
 per_listener_settings ${options.listeners ? "true" : "false"}
 ${listeners}
-# Persistent sessions: keep what offline QoS 1 subscribers have not received, across restarts,
-# and save on every change so that a kill -9 loses nothing that was acknowledged to a publisher.
+# Persistent sessions: keep what offline QoS 1 subscribers have not received, across restarts.
 persistence true
 persistence_location ${join(dir, "data")}/
-autosave_on_changes true
-autosave_interval 1
+${
+  options.persistence === "periodic"
+    ? "autosave_interval 60"
+    : "# Saved on every change, so that a kill -9 loses nothing that was acknowledged to a publisher.\nautosave_on_changes true\nautosave_interval 1"
+}
 # The defaults (1000 messages) would drop fleet traffic during an ingest outage of a few seconds.
 max_queued_messages 1000000
 max_queued_bytes 0
+# Lets a subscriber hold many QoS 1 messages unacknowledged (the ingest acknowledges in batches).
+max_inflight_messages 1000
 log_dest stdout
 log_type error
 log_type warning

@@ -112,6 +112,11 @@ export class ServiceProcess {
     if (this.pid !== undefined) signalGroup(this.pid, "SIGCONT");
   }
 
+  /** Any other signal, e.g. SIGHUP for a service that reloads its configuration on it. */
+  signal(signal: NodeJS.Signals): void {
+    if (this.pid !== undefined) signalGroup(this.pid, signal);
+  }
+
   logTail(lines = 30): string {
     return tail(this.options.logFile, lines);
   }

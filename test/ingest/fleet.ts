@@ -85,6 +85,8 @@ export interface OracleVerdict {
 export async function oracle(client: Client, index: string, fleet: Fleet): Promise<OracleVerdict> {
   await client.indices.refresh({ index }).catch(() => undefined);
   const counts = new Map<string, number>();
+  // Every shard the pattern spans holds a scroll context until it is cleared or
+  // expires; polling oracles would otherwise exhaust the node's limit of 500.
   let response = await client.search({
     index,
     scroll: "30s",
@@ -92,14 +94,22 @@ export async function oracle(client: Client, index: string, fleet: Fleet): Promi
     _source: ["host.name", "@timestamp"],
     query: { match_all: {} },
   });
-  for (;;) {
-    for (const hit of response.hits.hits) {
-      const source = hit._source as { host: { name: string }; "@timestamp": string };
-      const key = `${source.host.name}|${source["@timestamp"]}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+  const scrollIds = new Set<string>();
+  try {
+    for (;;) {
+      if (response._scroll_id) scrollIds.add(response._scroll_id);
+      for (const hit of response.hits.hits) {
+        const source = hit._source as { host: { name: string }; "@timestamp": string };
+        const key = `${source.host.name}|${source["@timestamp"]}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      if (response.hits.hits.length === 0 || !response._scroll_id) break;
+      response = await client.scroll({ scroll_id: response._scroll_id, scroll: "30s" });
     }
-    if (response.hits.hits.length === 0 || !response._scroll_id) break;
-    response = await client.scroll({ scroll_id: response._scroll_id, scroll: "30s" });
+  } finally {
+    if (scrollIds.size > 0) {
+      await client.clearScroll({ scroll_id: [...scrollIds] }).catch(() => undefined);
+    }
   }
   const lost = [...fleet.acked].filter((k) => !counts.has(k));
   const duplicated = [...counts].filter(([, n]) => n > 1).map(([k]) => k);

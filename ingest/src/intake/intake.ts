@@ -5,13 +5,16 @@ import { SUBSCRIPTION, decodeMessage } from "../../../agent/src/contract/index.t
 import type { IngestConfig } from "../config/ingest-config.ts";
 import { deadLetterDocument, sampleDocument, type IndexedDocument } from "../documents.ts";
 import type { IngestMetrics } from "../ops/metrics.ts";
+import { HeldAcks, type HeldAck } from "./held-acks.ts";
 
 /** A week: the broker keeps an offline ingest's messages through a long outage. */
 const SESSION_EXPIRY_SECONDS = 7 * 24 * 3600;
 
 export interface IntakeDeps {
-  /** Durably stores one document; resolves once it is in Redis. */
-  store: (document: IndexedDocument) => Promise<void>;
+  /** Durably stores documents, in order; resolves once Redis has them. */
+  store: (documents: IndexedDocument[]) => Promise<void>;
+  /** True while the queue is above the high-water mark. */
+  paused: () => boolean;
   /** Resolves when the queue is below the high-water mark. */
   gate: () => Promise<void>;
   metrics: IngestMetrics;
@@ -19,12 +22,31 @@ export interface IntakeDeps {
 }
 
 /**
- * The MQTT side. mqtt.js handles incoming packets one at a time per connection and sends a QoS 1
- * PUBACK only when handleMessage calls back, so the callback waits exactly for the durable append
- * (and for the high-water gate): an unacknowledged message stays with the broker and is redelivered.
+ * Most messages the broker may have outstanding with us (MQTT 5 Receive Maximum): what is held
+ * for the next Redis write, and so the bound on this process's memory while Redis is slow.
+ */
+const RECEIVE_MAXIMUM = 1000;
+
+interface Held {
+  document: IndexedDocument;
+  ack: HeldAck | undefined;
+  /** PUBACKs belong to the connection that received the message; after a reconnect the broker resends. */
+  connection: number;
+}
+
+/**
+ * The MQTT side. Every message is validated as it arrives and joins the batch for the next Redis
+ * write; its PUBACK is held (see HeldAcks) and sent only once that write has returned, so an
+ * unacknowledged message stays with the broker and is redelivered. One write at a time, in arrival
+ * order, so PUBACKs go out in the order the messages came (MQTT 4.6.0-2); what arrives during a
+ * write forms the next batch, so batches grow with the load.
  */
 export class Intake {
   private client: MqttClient | undefined;
+  private batch: Held[] = [];
+  private writing = false;
+  private scheduled = false;
+  private connection = 0;
 
   constructor(
     private readonly config: IngestConfig,
@@ -42,7 +64,9 @@ export class Intake {
       protocolVersion: m.version,
       // A persistent session: the broker queues QoS 1 messages while we are away.
       clean: false,
-      ...(m.version === 5 ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_SECONDS } } : {}),
+      ...(m.version === 5
+        ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_SECONDS, receiveMaximum: RECEIVE_MAXIMUM } }
+        : {}),
       username: m.username,
       password: m.password,
       reconnectPeriod: 1000,
@@ -56,11 +80,17 @@ export class Intake {
     };
     const client = mqtt.connect(m.url, options);
     this.client = client;
+    const acks = new HeldAcks(client);
     // Set before the connection opens: queued messages arrive right after CONNACK.
     client.handleMessage = (packet, done) => {
-      this.handle(packet).then(
-        () => done(),
-        (error: unknown) => done(error as Error),
+      if (!this.deps.paused()) {
+        this.accept(packet, acks, done);
+        return;
+      }
+      // Above the high-water mark: not calling back keeps this and every later message at the broker.
+      this.deps.gate().then(
+        () => this.accept(packet, acks, done),
+        () => undefined,
       );
     };
     const filter = m.shareGroup ? `$share/${m.shareGroup}/${SUBSCRIPTION}` : SUBSCRIPTION;
@@ -73,51 +103,69 @@ export class Intake {
         if (error) this.deps.log.error({ event: "subscribe_failed", err: error.message }, "subscribe failed");
       });
     });
+    client.on("close", () => (this.connection += 1));
     client.on("error", (error) =>
       this.deps.log.error({ event: "broker_error", err: error.message }, "MQTT error"),
     );
     client.on("offline", () => this.deps.log.warn({ event: "broker_offline" }, "broker unreachable"));
   }
 
-  private async handle(packet: IPublishPacket): Promise<void> {
-    const { metrics, log } = this.deps;
-    metrics.received.inc();
-    await this.deps.gate();
-    const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
-    const decoded = decodeMessage(packet.topic, payload);
-    let document: IndexedDocument;
-    if (decoded.ok) document = sampleDocument(decoded, this.config.namespace);
-    else {
-      metrics.invalid.inc({ reason: decoded.reason.split(":")[0] ?? "invalid" });
-      log.warn(
-        { event: "message_invalid", topic: packet.topic, reason: decoded.reason },
-        "invalid message; dead-lettering it",
-      );
-      document = deadLetterDocument(
-        packet.topic,
-        payload.toString("utf8"),
-        decoded.reason,
-        this.config.namespace,
-        decoded.host,
-      );
+  private accept(packet: IPublishPacket, acks: HeldAcks, done: (error?: Error) => void): void {
+    this.deps.metrics.received.inc();
+    const document = this.toDocument(packet);
+    const ack = acks.hold(() => done());
+    this.batch.push({ document, ack, connection: this.connection });
+    if (!this.scheduled && !this.writing) {
+      this.scheduled = true;
+      // After the packets already read from the socket have joined the batch.
+      setImmediate(() => {
+        this.scheduled = false;
+        void this.write();
+      });
     }
-    // Hold the acknowledgement until the message is durable; while Redis is away, the broker keeps it.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.deps.store(document);
-        break;
-      } catch (error) {
-        if (attempt === 0)
-          log.error(
-            { event: "stage_failed", err: (error as Error).message },
-            "cannot store in Redis; holding the acknowledgement",
-          );
-        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
-      }
-    }
-    metrics.acked.inc();
   }
 
+  private toDocument(packet: IPublishPacket): IndexedDocument {
+    const { metrics, log } = this.deps;
+    const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
+    const decoded = decodeMessage(packet.topic, payload);
+    if (decoded.ok) return sampleDocument(decoded, this.config.namespace);
+    const text = payload.toString("utf8");
+    metrics.invalid.inc({ reason: decoded.reason.split(":")[0] ?? "invalid" });
+    log.warn(
+      { event: "message_invalid", topic: packet.topic, reason: decoded.reason },
+      "invalid message; dead-lettering it",
+    );
+    return deadLetterDocument(packet.topic, text, decoded.reason, this.config.namespace, decoded.host);
+  }
+
+  /** One Redis write for the whole batch, then its PUBACKs; repeated while messages keep coming. */
+  private async write(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    const { metrics, log } = this.deps;
+    while (this.batch.length > 0) {
+      const held = this.batch;
+      this.batch = [];
+      // Hold the acknowledgements until the messages are durable; while Redis is away, the broker keeps them.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.deps.store(held.map((h) => h.document));
+          break;
+        } catch (error) {
+          if (attempt === 0)
+            log.error(
+              { event: "stage_failed", err: (error as Error).message },
+              "cannot store in Redis; holding the acknowledgements",
+            );
+          await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+        }
+      }
+      for (const h of held) if (h.connection === this.connection) h.ack?.();
+      metrics.acked.inc(held.length);
+    }
+    this.writing = false;
+  }
   async stop(): Promise<void> {
     await this.client?.endAsync().catch(() => undefined);
   }

@@ -25,6 +25,12 @@ export function createMetrics() {
       help: "1 while the intake holds back (high-water mark)",
       registers: [registry],
     }),
+    bulkDocuments: new Histogram({
+      name: "telemetry_ingest_bulk_documents",
+      help: "Documents in one bulk request",
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2000],
+      registers: [registry],
+    }),
     bulkLatency: new Histogram({
       name: "telemetry_ingest_bulk_duration_seconds",
       help: "Duration of one bulk request",

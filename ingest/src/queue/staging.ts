@@ -1,29 +1,71 @@
-import { createHash } from "node:crypto";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { IndexedDocument } from "../documents.ts";
 
 /**
- * The durable step between MQTT and BullMQ. Each accepted message is appended to this instance's
- * staging list (AOF: in Redis's log before the reply) and only then acknowledged to the broker;
- * the batcher turns the list's head into one BullMQ job and trims it.
+ * The durable step between MQTT and BullMQ. Accepted messages are appended to this instance's
+ * staging list (AOF: in Redis's log before the reply), and only then acknowledged to the broker.
+ * The batcher moves the list's head, inside Redis, into a batch list of its own and queues a BullMQ
+ * job naming it; the worker reads the batch, indexes it, and deletes it.
  *
- *   RPUSH <prefix>:staging:<client id>  one entry per message   (intake, before PUBACK)
- *   LRANGE head → Queue.add(jobId = hash of the entries) → LTRIM   (batcher)
+ *   RPUSH <staging>                 the messages received since the last write     (intake, before PUBACKs)
+ *   move head → <batch>:<n>         one script: LRANGE, INCR, RPUSH, LTRIM          (batcher)
+ *   Queue.add(jobId = <batch>:<n>)  the job carries the key, not the documents
+ *   LRANGE <batch>:<n> → _bulk → DEL                                                (worker)
  *
- * A crash between add and trim re-reads the same head: the same job id makes the add a no-op, and
- * should the head differ, Elasticsearch's deterministic ids turn the repeat into 409s.
+ * The documents cross the network twice (in, and out to the worker) and are never re-encoded. A
+ * crash between the move and the add leaves a batch without a job: the batcher queues the batches
+ * it finds at start (the job id is the key, so a batch is never queued twice). A crash of the
+ * worker between DEL and completing the job leaves a job whose batch is gone: nothing to do.
+ * On Redis Cluster, give the prefix a hash tag ({…}) so that a staging list and its batches share a slot.
  */
-export interface StagedEntry extends IndexedDocument {
-  /** When it was staged (ms since epoch), for the flush interval. */
-  t: number;
+/**
+ * A staged entry is one line: `<staged at, ms> <index> <id> <JSON source>`. The first three fields
+ * never contain a space, so the batcher reads the age and the indexer builds a bulk body without
+ * parsing any JSON.
+ */
+export function stagedLine(document: IndexedDocument, stagedAt: number): string {
+  return `${stagedAt} ${document.index} ${document.id} ${document.source}`;
+}
+
+export function parseStagedLine(line: string): IndexedDocument & { stagedAt: number } {
+  const a = line.indexOf(" ");
+  const b = line.indexOf(" ", a + 1);
+  const c = line.indexOf(" ", b + 1);
+  return {
+    stagedAt: Number(line.slice(0, a)),
+    index: line.slice(a + 1, b),
+    id: line.slice(b + 1, c),
+    source: line.slice(c + 1),
+  };
 }
 
 export interface StagingOptions {
+  /** The staging list; batches are `<key>:batch:<n>`. */
   key: string;
   batchSize: number;
   flushIntervalMs: number;
 }
+
+export interface BatchJob {
+  /** The Redis list holding the batch's staged lines. */
+  batch: string;
+}
+
+/** Moves up to n entries from the head of the staging list into a new batch list, atomically. */
+const MOVE_BATCH = `
+local n = tonumber(ARGV[1])
+local items = redis.call('LRANGE', KEYS[1], 0, n - 1)
+if #items == 0 then return false end
+if #items < n and ARGV[2] == '0' then
+  local stagedAt = tonumber(string.match(items[1], '^(%d+) '))
+  if tonumber(ARGV[3]) - stagedAt < tonumber(ARGV[4]) then return false end
+end
+local key = KEYS[1] .. ':batch:' .. redis.call('INCR', KEYS[2])
+redis.call('RPUSH', key, unpack(items))
+redis.call('LTRIM', KEYS[1], #items, -1)
+return {key, #items}
+`;
 
 export class Staging {
   private running = false;
@@ -35,11 +77,16 @@ export class Staging {
     private readonly queue: Queue,
     private readonly options: StagingOptions,
     private readonly onQueued: (count: number) => void,
-  ) {}
+  ) {
+    // EVALSHA after the first call: the script is not resent with every batch.
+    redis.defineCommand("telemetryMoveBatch", { numberOfKeys: 2, lua: MOVE_BATCH });
+  }
 
-  async append(document: IndexedDocument): Promise<void> {
-    const entry: StagedEntry = { ...document, t: Date.now() };
-    const length = await this.redis.rpush(this.options.key, JSON.stringify(entry));
+  /** Appends documents in one command; resolves once Redis has them (in its AOF before it replies). */
+  async append(documents: IndexedDocument[]): Promise<void> {
+    if (documents.length === 0) return;
+    const now = Date.now();
+    const length = await this.redis.rpush(this.options.key, ...documents.map((d) => stagedLine(d, now)));
     if (length >= this.options.batchSize) this.wake?.();
   }
 
@@ -58,11 +105,35 @@ export class Staging {
     await this.loop;
   }
 
+  /** Batches moved out of the staging list whose job was never added (a crash in between). */
+  private async requeueOrphans(): Promise<void> {
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.redis.scan(
+        cursor,
+        "MATCH",
+        `${this.options.key}:batch:*`,
+        "COUNT",
+        1000,
+      );
+      cursor = next;
+      for (const batch of keys) {
+        if (batch.endsWith(":seq")) continue;
+        await this.queue.add("bulk", { batch }, { jobId: jobIdOf(batch) });
+      }
+    } while (cursor !== "0");
+  }
+
   /** Moves full batches at once, and a partial one when its oldest entry has waited a flush interval. */
   private async run(): Promise<void> {
+    let recovered = false;
     while (this.running) {
       let moved = 0;
       try {
+        if (!recovered) {
+          await this.requeueOrphans();
+          recovered = true;
+        }
         moved = await this.moveOne();
       } catch {
         // Redis away: the entries stay staged; try again after a pause.
@@ -81,16 +152,42 @@ export class Staging {
   }
 
   async moveOne(force = false): Promise<number> {
-    const raw = await this.redis.lrange(this.options.key, 0, this.options.batchSize - 1);
-    if (raw.length === 0) return 0;
-    if (!force && raw.length < this.options.batchSize) {
-      const oldest = (JSON.parse(raw[0]!) as StagedEntry).t;
-      if (Date.now() - oldest < this.options.flushIntervalMs) return 0;
-    }
-    const jobId = createHash("sha1").update(raw.join("\n")).digest("hex");
-    await this.queue.add("bulk", { entries: raw }, { jobId });
-    await this.redis.ltrim(this.options.key, raw.length, -1);
-    this.onQueued(raw.length);
-    return raw.length;
+    const moved = (await (this.redis as unknown as MoveBatch).telemetryMoveBatch(
+      this.options.key,
+      `${this.options.key}:batch:seq`,
+      this.options.batchSize,
+      force ? 1 : 0,
+      Date.now(),
+      this.options.flushIntervalMs,
+    )) as [string, number] | null;
+    if (!moved) return 0;
+    const [batch, count] = moved;
+    await this.queue.add("bulk", { batch }, { jobId: jobIdOf(batch) });
+    this.onQueued(count);
+    return count;
   }
+}
+
+interface MoveBatch {
+  telemetryMoveBatch(...args: Array<string | number>): Promise<unknown>;
+}
+
+/** What the worker reads a batch with, and deletes it with once every document is settled. */
+export interface BatchStore {
+  read(batch: string): Promise<string[]>;
+  remove(batch: string): Promise<void>;
+}
+
+export function batchStore(redis: Redis): BatchStore {
+  return {
+    read: (batch) => redis.lrange(batch, 0, -1),
+    remove: async (batch) => {
+      await redis.del(batch);
+    },
+  };
+}
+
+/** BullMQ job ids may not contain ":" (it separates its own keys). */
+function jobIdOf(batch: string): string {
+  return batch.replaceAll(":", "/");
 }

@@ -1,0 +1,185 @@
+import { sampleTopic, statusTopic, type StatusMessage } from "../contract/index.ts";
+import type { PendingMessage } from "../publish/offline-buffer.ts";
+import { AGENT_VERSION } from "../version.ts";
+
+/** A small seeded generator (mulberry32): the same seed gives the same fleet, run after run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
+
+/** The kinds of machine a cluster has, with what they plausibly report. */
+const PROFILES = [
+  {
+    kind: "rpi",
+    arch: "arm64",
+    cores: 4,
+    memory: 4 * 2 ** 30,
+    idleC: 42,
+    fullC: 78,
+    sensor: "thermal_zone0",
+  },
+  { kind: "node", arch: "x64", cores: 16, memory: 64 * 2 ** 30, idleC: 38, fullC: 85, sensor: "coretemp" },
+  { kind: "server", arch: "x64", cores: 64, memory: 256 * 2 ** 30, idleC: 35, fullC: 80, sensor: "k10temp" },
+  { kind: "vm", arch: "x64", cores: 2, memory: 8 * 2 ** 30, idleC: 0, fullC: 0, sensor: "none" },
+] as const;
+
+/**
+ * One simulated machine: CPU load that drifts around its own base with a slow wave and noise,
+ * load averages that follow it as the kernel's do (exponential decay over 1, 5 and 15 minutes),
+ * a temperature that lags the load, and memory that wanders. VMs have no temperature sensor.
+ */
+export class VirtualHost {
+  readonly profile: (typeof PROFILES)[number];
+  private readonly random: () => number;
+  private readonly base: number;
+  private readonly period: number;
+  private readonly phase: number;
+  private busy: number;
+  private load: [number, number, number];
+  private celsius: number;
+  private memoryUsed: number;
+  offlineUntil = 0;
+
+  constructor(
+    readonly name: string,
+    seed: number,
+  ) {
+    this.random = seededRandom(seed);
+    this.profile = PROFILES[Math.floor(this.random() * PROFILES.length)]!;
+    this.base = 0.05 + this.random() * 0.6;
+    this.period = 300_000 + this.random() * 3_300_000;
+    this.phase = this.random() * 2 * Math.PI;
+    this.busy = this.base;
+    this.load = [
+      this.base * this.profile.cores,
+      this.base * this.profile.cores,
+      this.base * this.profile.cores,
+    ];
+    this.celsius = this.profile.idleC + (this.profile.fullC - this.profile.idleC) * this.base;
+    this.memoryUsed = this.profile.memory * (0.2 + this.random() * 0.5);
+  }
+
+  private step(now: number, intervalMs: number): void {
+    const wave = 0.25 * Math.sin((2 * Math.PI * now) / this.period + this.phase);
+    const spike = this.random() < 0.01 ? 0.4 : 0;
+    this.busy = clamp01(this.base + wave + spike + (this.random() - 0.5) * 0.1);
+    const running = this.busy * this.profile.cores;
+    this.load = [60, 300, 900].map((s, i) => {
+      const decay = Math.exp(-intervalMs / 1000 / s);
+      return this.load[i]! * decay + running * (1 - decay);
+    }) as [number, number, number];
+    const target = this.profile.idleC + (this.profile.fullC - this.profile.idleC) * this.busy;
+    this.celsius += (target - this.celsius) * 0.2 + (this.random() - 0.5) * 0.4;
+    this.memoryUsed = Math.min(
+      this.profile.memory * 0.95,
+      Math.max(
+        this.profile.memory * 0.1,
+        this.memoryUsed + (this.random() - 0.5) * this.profile.memory * 0.01,
+      ),
+    );
+  }
+
+  private common(now: number, metric: string) {
+    return {
+      "@timestamp": new Date(now).toISOString(),
+      host: { name: this.name, architecture: this.profile.arch },
+      agent: { type: "telemetry-simulator", version: AGENT_VERSION },
+      event: { dataset: `telemetry.${metric}` },
+    };
+  }
+
+  private message(metric: string, system: object, now: number): PendingMessage {
+    return {
+      topic: sampleTopic(this.name, metric),
+      payload: Buffer.from(JSON.stringify({ ...this.common(now, metric), system: { [metric]: system } })),
+    };
+  }
+
+  /** One interval's samples, one message per metric, as the real agent publishes them. */
+  samples(now: number, intervalMs: number): PendingMessage[] {
+    this.step(now, intervalMs);
+    const { cores, memory } = this.profile;
+    const busy = round4(this.busy);
+    const user = round4(busy * 0.7);
+    const system = round4(busy - user);
+    const perCore = Array.from({ length: cores }, () => round4(clamp01(busy + (this.random() - 0.5) * 0.2)));
+    const out = [
+      this.message(
+        "cpu",
+        {
+          cores,
+          total: { norm: { pct: busy } },
+          user: { norm: { pct: user } },
+          system: { norm: { pct: system } },
+          iowait: { norm: { pct: 0 } },
+          idle: { norm: { pct: round4(1 - busy) } },
+          per_core: { busy: { pct: perCore } },
+        },
+        now,
+      ),
+      this.message(
+        "load",
+        {
+          "1": round4(this.load[0]),
+          "5": round4(this.load[1]),
+          "15": round4(this.load[2]),
+          cores,
+          norm: {
+            "1": round4(this.load[0] / cores),
+            "5": round4(this.load[1] / cores),
+            "15": round4(this.load[2] / cores),
+          },
+        },
+        now,
+      ),
+      this.message(
+        "memory",
+        {
+          total: memory,
+          used: { bytes: Math.round(this.memoryUsed), pct: round4(this.memoryUsed / memory) },
+          actual: { free: Math.round(memory - this.memoryUsed) },
+        },
+        now,
+      ),
+    ];
+    if (this.profile.sensor !== "none")
+      out.push(
+        this.message(
+          "temperature",
+          {
+            celsius: round1(this.celsius),
+            max: { celsius: round1(this.celsius + 2) },
+            sensor: this.profile.sensor,
+          },
+          now,
+        ),
+      );
+    return out;
+  }
+
+  /** The retained status, as the real agent keeps it. */
+  status(state: "online" | "offline", now: number, intervalMs: number): PendingMessage {
+    const message: StatusMessage = {
+      ...this.common(now, "status"),
+      event: { dataset: "telemetry.status" },
+      telemetry: {
+        status: state,
+        interval: { ms: intervalMs },
+        sensors: { cpu: "procfs", load: "procfs", memory: "procfs", temperature: this.profile.sensor },
+        buffer: { dropped: 0 },
+      },
+    } as StatusMessage;
+    return { topic: statusTopic(this.name), payload: Buffer.from(JSON.stringify(message)), retain: true };
+  }
+}

@@ -1,0 +1,471 @@
+// npm run bench:capacity [-- --step-seconds 20 --start-hosts 500 --max-hosts 32000]
+//
+// Ramps a simulated fleet (1 s interval) until the pipeline MQTT → ingest → Redis → Elasticsearch
+// no longer keeps up, then, on the same services in the same run: the rate of bulk-indexing the
+// same documents straight into Elasticsearch (the ceiling), latency at 50% and 90% of the sustained
+// rate, Redis memory per queued sample, and CPU per message of every process. Every document the
+// broker acknowledged must be indexed exactly once: the run fails otherwise.
+import { writeFileSync, mkdirSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import mqtt from "mqtt";
+import { decodeMessage, sampleTopic } from "../../agent/src/contract/index.ts";
+import { VirtualHost } from "../../agent/src/simulate/virtual-host.ts";
+import { sampleDocument, type IndexedDocument } from "../src/documents.ts";
+import { bulkBody } from "../src/indexer/indexer.ts";
+import { buildIndexTemplates, dataStreamName } from "../src/setup/index-templates.ts";
+import {
+  build,
+  cpuSeconds,
+  drained,
+  machine,
+  metric,
+  percentile,
+  redisCommands,
+  redisMemory,
+  root,
+  rssMb,
+  scrape,
+  simulate,
+  sleep,
+  startIngest,
+  startServices,
+  stopServices,
+  type Services,
+} from "./rig.ts";
+
+const { values } = parseArgs({
+  options: {
+    "step-seconds": { type: "string", default: "20" },
+    "start-hosts": { type: "string", default: "500" },
+    "max-hosts": { type: "string", default: "32000" },
+    out: { type: "string", default: join(root, "docs", "capacity-results.md") },
+  },
+});
+const stepSeconds = Number(values["step-seconds"]);
+const run = Date.now().toString(36);
+const namespace = `cap${run}`;
+
+interface Window {
+  seconds: number;
+  received: number;
+  indexed: number;
+  depthGrowth: number;
+  bulkDocs: number;
+  bulks: number;
+  redisCalls: number;
+  cpu: Record<string, number>;
+}
+
+type Pids = Record<string, number | undefined>;
+
+async function measureWindow(s: Services, metricsUrl: string, pids: Pids, seconds: number): Promise<Window> {
+  const snap = async () => ({
+    t: performance.now(),
+    m: await scrape(metricsUrl),
+    redis: await redisCommands(s.redisClient),
+    cpu: Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)])),
+  });
+  const a = await snap();
+  await sleep(seconds * 1000);
+  const b = await snap();
+  const d = (name: string) => metric(b.m, name) - metric(a.m, name);
+  return {
+    seconds: (b.t - a.t) / 1000,
+    received: d("messages_received_total"),
+    indexed: d("documents_indexed_total") + d("documents_duplicate_total"),
+    depthGrowth: d("queue_depth"),
+    bulkDocs: d("bulk_documents_sum"),
+    bulks: d("bulk_documents_count"),
+    redisCalls: b.redis - a.redis,
+    cpu: Object.fromEntries(Object.keys(pids).map((k) => [k, b.cpu[k]! - a.cpu[k]!])),
+  };
+}
+
+interface Step {
+  hosts: number;
+  offered: number;
+  received: number;
+  indexed: number;
+  keptUp: boolean;
+  why: string;
+  window: Window;
+  limit: string;
+  cores: string;
+}
+
+/** Documents as the fleet sends them (the simulator's hosts), for the loads that bypass the pipeline. */
+function fleetDocuments(ns: string, total: number, withIds = true): IndexedDocument[][] {
+  const hosts = Array.from({ length: 2000 }, (_, i) => new VirtualHost(`direct-${i}`, 7 + i));
+  let now = Date.now() - 3_600_000;
+  const batches: IndexedDocument[][] = [];
+  let batch: IndexedDocument[] = [];
+  let made = 0;
+  while (made < total) {
+    for (const host of hosts) {
+      for (const m of host.samples(now, 1000)) {
+        const text = m.payload.toString();
+        const decoded = decodeMessage(m.topic, text);
+        if (!decoded.ok) throw new Error(decoded.reason);
+        const document = sampleDocument(decoded, ns);
+        batch.push(withIds ? document : { ...document, id: "" });
+        made += 1;
+        if (batch.length === 1000) {
+          batches.push(batch);
+          batch = [];
+        }
+      }
+      if (made >= total) break;
+    }
+    now += 1000;
+  }
+  if (batch.length) batches.push(batch);
+  return batches;
+}
+
+async function installTemplates(s: Services, ns: string, timeSeries = false): Promise<void> {
+  for (const t of buildIndexTemplates({ namespace: ns })) {
+    const body = structuredClone(t.body);
+    if (timeSeries && !t.name.startsWith("telemetry-deadletter")) {
+      // Time series data streams: host.name is the dimension, documents are sorted and compressed by it.
+      body.template.settings = {
+        ...body.template.settings,
+        "index.mode": "time_series",
+        "index.routing_path": ["host.name"],
+      };
+      const properties = body.template.mappings.properties as { host: { properties: { name: object } } };
+      properties.host.properties.name = { type: "keyword", time_series_dimension: true };
+    }
+    await s.es.indices.putIndexTemplate({ name: t.name, ...body });
+  }
+}
+
+/**
+ * The same kind of documents bulk-indexed straight into Elasticsearch, two bulks of 1000 in flight
+ * like the ingest's workers: at full speed (the ceiling), or paced at a given rate (so that
+ * Elasticsearch's CPU per document is compared at the same load as the pipeline's).
+ */
+async function directLoad(
+  s: Services,
+  total: number,
+  esPid: number | undefined,
+  perSecond?: number,
+  name = perSecond ? "paced" : "direct",
+) {
+  const ns = `${name}${run}`;
+  await installTemplates(s, ns);
+  const batches = fleetDocuments(ns, total);
+  const cpu0 = cpuSeconds(esPid);
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    [0, 1].map(async () => {
+      while (next < batches.length) {
+        const index = next++;
+        if (perSecond) {
+          const due = t0 + ((index * 1000) / perSecond) * 1000;
+          const wait = due - performance.now();
+          if (wait > 0) await sleep(wait);
+        }
+        const response = await s.es.bulk({ operations: bulkBody(batches[index]!) as never });
+        if (response.errors) throw new Error("the direct loader's bulk had errors");
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const esCpu = cpuSeconds(esPid) - cpu0;
+  return { docs: total, perSecond: total / seconds, perEsCpuSecond: total / esCpu };
+}
+
+/** Disk per document once merged, in a standard data stream and in a time series data stream. */
+async function storagePerDocument(s: Services, total: number) {
+  const result: Record<string, number> = {};
+  for (const mode of ["standard", "time_series"] as const) {
+    const ns = `disk${mode === "standard" ? "std" : "tsds"}${run}`;
+    await installTemplates(s, ns, mode === "time_series");
+    for (const batch of fleetDocuments(ns, total, mode === "standard")) {
+      const body = batch
+        .map((d) => `{"create":{"_index":"${d.index}"${d.id ? `,"_id":"${d.id}"` : ""}}}\n${d.source}\n`)
+        .join("");
+      const response = await s.es.bulk({ operations: body as never });
+      if (response.errors) {
+        const first = response.items.find((i) => i.create?.error)?.create?.error;
+        throw new Error(`bulk into ${mode} failed: ${JSON.stringify(first)}`);
+      }
+    }
+    const index = `metrics-telemetry.*-${ns}`;
+    await s.es.indices.refresh({ index });
+    await s.es.indices.forcemerge({ index, max_num_segments: 1 });
+    const stats = await s.es.indices.stats({ index, metric: ["store", "docs"] });
+    const all = stats._all.primaries!;
+    result[mode] = (all.store?.size_in_bytes ?? 0) / Math.max(1, all.docs?.count ?? 1);
+  }
+  return result as { standard: number; time_series: number };
+}
+
+/** Publish-to-searchable latency of probe samples sent while a fleet loads the pipeline. */
+async function latencyUnder(s: Services, hosts: number, seconds: number, seed: number) {
+  const fleet = simulate(s.broker.url, { hosts, seconds, prefix: `lat${seed}-${run}`, seed });
+  const probeHost = `probe${seed}-${run}`;
+  const probe = await mqtt.connectAsync(s.broker.url, {
+    clientId: `probe-${run}-${seed}`,
+    protocolVersion: 5,
+  });
+  const index = dataStreamName("load", namespace);
+  const latencies: number[] = [];
+  let lastSeen = "";
+  let sent = 0;
+  const poller = setInterval(() => {
+    const polledAt = Date.now();
+    void s.es
+      .search<{ "@timestamp": string }>({
+        index,
+        size: 500,
+        _source: ["@timestamp"],
+        query: {
+          bool: {
+            filter: [
+              { term: { "host.name": probeHost } },
+              ...(lastSeen ? [{ range: { "@timestamp": { gt: lastSeen } } }] : []),
+            ],
+          },
+        },
+        sort: [{ "@timestamp": "asc" }],
+      })
+      .then(
+        (r) => {
+          for (const hit of r.hits.hits) {
+            const ts = hit._source!["@timestamp"];
+            if (ts > lastSeen) {
+              lastSeen = ts;
+              latencies.push(polledAt - Date.parse(ts));
+            }
+          }
+        },
+        () => undefined,
+      );
+  }, 50);
+  await sleep(3000); // past the fleet's start
+  const until = Date.now() + (seconds - 5) * 1000;
+  while (Date.now() < until) {
+    const now = Date.now();
+    const payload = JSON.stringify({
+      "@timestamp": new Date(now).toISOString(),
+      host: { name: probeHost, architecture: "x64" },
+      agent: { type: "telemetry-probe", version: "bench" },
+      event: { dataset: "telemetry.load" },
+      system: { load: { "1": 1, "5": 1, "15": 1, cores: 2, norm: { "1": 0.5, "5": 0.5, "15": 0.5 } } },
+    });
+    await probe.publishAsync(sampleTopic(probeHost, "load"), payload, { qos: 1 });
+    sent += 1;
+    await sleep(100);
+  }
+  const summary = await fleet.summary;
+  await sleep(3000);
+  clearInterval(poller);
+  await probe.endAsync();
+  latencies.sort((a, b) => a - b);
+  return {
+    sent,
+    acked: summary.acked,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    seen: latencies.length,
+  };
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:capacity on ${machine()}`);
+  build();
+  const s = await startServices();
+  const ingest = await startIngest(s, namespace);
+  const pids: Pids = {
+    ingest: ingest.child.pid,
+    broker: s.broker.process.pid,
+    redis: s.redis.process.pid,
+    elasticsearch: s.elasticsearch.process.pid,
+  };
+  // A fresh JVM spends its first minutes compiling Elasticsearch's indexing code: measured cold, the
+  // ramp would cost two to three times the CPU per document that the same documents cost later.
+  // Warm it up first, so the pipeline and the direct loader meet the same warm node.
+  await directLoad(s, 400_000, pids.elasticsearch, undefined, "warmup");
+  let expected = 0; // every message the broker acknowledged to a publisher
+  const steps: Step[] = [];
+
+  // 1. The ramp: double the fleet until the pipeline falls behind.
+  for (let hosts = Number(values["start-hosts"]); hosts <= Number(values["max-hosts"]); hosts *= 2) {
+    const fleet = simulate(s.broker.url, {
+      hosts,
+      seconds: stepSeconds,
+      prefix: `r${hosts}-${run}`,
+      seed: hosts,
+    });
+    pids.simulator = fleet.child.pid;
+    await sleep(4000); // connections up, first intervals out
+    const window = await measureWindow(s, ingest.metricsUrl, pids, stepSeconds - 7);
+    const summary = await fleet.summary;
+    delete pids.simulator;
+    expected += summary.acked;
+    const offered = summary.ackedPerSecond;
+    const received = window.received / window.seconds;
+    const indexed = window.indexed / window.seconds;
+    const busy = Object.entries(window.cpu)
+      .map(([name, cpu]) => [name, cpu / window.seconds] as const)
+      .sort((a, b) => b[1] - a[1]);
+    const total = busy.reduce((n, [, c]) => n + c, 0);
+    const cores = `${busy.map(([name, c]) => `${name} ${Math.round(c * 100)}%`).join(", ")} of ${cpus().length} cores`;
+    const behind =
+      summary.limit.startsWith("nothing") === false ||
+      received < offered * 0.95 ||
+      window.depthGrowth > received;
+    const why = !behind
+      ? ""
+      : total > cpus().length * 0.9
+        ? `the machine's CPU (${cores})`
+        : summary.limit.startsWith("nothing") === false
+          ? `the load generator: ${summary.limit}`
+          : received < offered * 0.95
+            ? `intake: the ingest received ${Math.round(received)}/s of ${Math.round(offered)}/s published (broker queue growing)`
+            : window.depthGrowth > received
+              ? `indexing: the queue grew by ${Math.round(window.depthGrowth)} documents (Elasticsearch bulk slower than intake)`
+              : "";
+    steps.push({
+      hosts,
+      offered,
+      received,
+      indexed,
+      keptUp: why === "",
+      why,
+      window,
+      limit: summary.limit,
+      cores,
+    });
+    console.log(
+      `step ${hosts} hosts: published ${Math.round(offered)}/s, ingest received ${Math.round(received)}/s, indexed ${Math.round(indexed)}/s${why ? ` — behind: ${why}` : ""}`,
+    );
+    const count = await drained(s, ingest.metricsUrl, namespace, expected);
+    if (count !== expected)
+      throw new Error(`after step ${hosts}: ${count} documents indexed, ${expected} acknowledged`);
+    if (why) break;
+  }
+  const kept = steps.filter((x) => x.keptUp);
+  const best = kept.at(-1) ?? steps[0]!;
+  const saturated = steps.find((x) => !x.keptUp);
+  // What the whole pipeline carried: a window can index a little of what arrived before it.
+  const sustained = Math.min(best.received, best.indexed);
+
+  // 2. Latency at 50% and 90% of the sustained rate.
+  const perHost = best.offered / best.hosts;
+  const latency = [];
+  for (const share of [0.5, 0.9]) {
+    const hosts = Math.max(1, Math.round((sustained * share) / perHost));
+    const l = await latencyUnder(s, hosts, 25, Math.round(share * 100));
+    expected += l.acked + l.sent;
+    latency.push({ share, rate: Math.round(hosts * perHost), ...l });
+    await drained(s, ingest.metricsUrl, namespace, expected);
+  }
+
+  // 3. Redis memory per queued sample: Elasticsearch stops answering while a fleet keeps sending.
+  const queueFleet = simulate(s.broker.url, {
+    hosts: Math.round((sustained * 0.5) / perHost),
+    seconds: 12,
+    prefix: `q-${run}`,
+    seed: 3,
+  });
+  await sleep(3000);
+  const mem0 = await redisMemory(s.redisClient);
+  const depth0 = metric(await scrape(ingest.metricsUrl), "queue_depth");
+  s.elasticsearch.process.pause();
+  await sleep(6000);
+  const mem1 = await redisMemory(s.redisClient);
+  const depth1 = metric(await scrape(ingest.metricsUrl), "queue_depth");
+  s.elasticsearch.process.resume();
+  expected += (await queueFleet.summary).acked;
+  const bytesPerQueued = (mem1 - mem0) / Math.max(1, depth1 - depth0);
+  const final = await drained(s, ingest.metricsUrl, namespace, expected);
+
+  // 4. The ceiling: the same kind and number of documents, straight into the same Elasticsearch.
+  const sameDocs = Math.max(100_000, Math.round(best.window.indexed));
+  const direct = await directLoad(s, sameDocs, pids.elasticsearch);
+  const paced = await directLoad(s, sameDocs, pids.elasticsearch, sustained);
+  const disk = await storagePerDocument(s, 200_000);
+  const ingestRss = rssMb(pids.ingest);
+  ingest.child.kill("SIGTERM");
+
+  // 5. Figures.
+  const w = best.window;
+  const us = (seconds: number) => (seconds / Math.max(1, w.received)) * 1e6;
+  const e2ePerEsCpu = w.indexed / Math.max(0.001, w.cpu.elasticsearch!);
+  const outside = us(w.cpu.broker! + w.cpu.ingest! + w.cpu.redis!);
+  const lines = [
+    `# Capacity benchmark results`,
+    ``,
+    `Measured by \`npm run bench:capacity\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}. Mosquitto,`,
+    `Redis, Elasticsearch (1 node, 2 GB heap), the ingest and the load generator share the machine's cores.`,
+    ``,
+    `## Ramp (1 s interval, ${stepSeconds} s per step)`,
+    ``,
+    `| hosts | published msg/s | ingest received/s | indexed docs/s | kept up |`,
+    `| ---: | ---: | ---: | ---: | --- |`,
+    ...steps.map(
+      (x) =>
+        `| ${x.hosts} | ${Math.round(x.offered)} | ${Math.round(x.received)} | ${Math.round(x.indexed)} | ${x.keptUp ? "yes" : `no: ${x.why}`} |`,
+    ),
+    ``,
+    `## Headline`,
+    ``,
+    `| figure | end to end | direct bulk loader | ratio | target |`,
+    `| --- | ---: | ---: | ---: | ---: |`,
+    `| documents/s (sustained, ${best.hosts} hosts) | ${Math.round(sustained)} | ${Math.round(direct.perSecond)} | ${(sustained / direct.perSecond).toFixed(2)} | as high as the others allow |`,
+    `| documents per Elasticsearch CPU-second, loader paced at the same rate | ${Math.round(e2ePerEsCpu)} | ${Math.round(paced.perEsCpuSecond)} | ${(e2ePerEsCpu / paced.perEsCpuSecond).toFixed(2)} | ≥ 0.9 |`,
+    `| documents per Elasticsearch CPU-second, loader at full speed | ${Math.round(e2ePerEsCpu)} | ${Math.round(direct.perEsCpuSecond)} | ${(e2ePerEsCpu / direct.perEsCpuSecond).toFixed(2)} | |`,
+    `| CPU µs per message outside Elasticsearch (broker + ingest + Redis) | ${outside.toFixed(1)} | | | ≤ 30 |`,
+    ``,
+    `First stage to saturate: ${saturated ? saturated.why : `none up to ${steps.at(-1)!.hosts} hosts`}.`,
+    ``,
+    `CPU at the sustained step: ${best.cores}.`,
+    ``,
+    `## At the sustained step`,
+    ``,
+    `| figure | value |`,
+    `| --- | ---: |`,
+    ...Object.entries(w.cpu).map(([k, v]) => `| CPU µs per message, ${k} | ${us(v).toFixed(1)} |`),
+    `| ingest CPU, % of one core | ${((w.cpu.ingest! / w.seconds) * 100).toFixed(0)} |`,
+    `| ingest resident memory | ${ingestRss.toFixed(0)} MB |`,
+    `| Redis commands per message | ${(w.redisCalls / Math.max(1, w.received)).toFixed(3)} |`,
+    `| documents per bulk request | ${(w.bulkDocs / Math.max(1, w.bulks)).toFixed(0)} |`,
+    `| Redis memory per queued sample | ${Math.round(bytesPerQueued)} bytes |`,
+    `| disk per document, merged, standard data stream | ${Math.round(disk.standard)} bytes |`,
+    `| disk per document, merged, time series data stream | ${Math.round(disk.time_series)} bytes |`,
+    ``,
+    `## Publish-to-searchable latency (probe samples every 100 ms, refresh interval 1 s)`,
+    ``,
+    `| load | msg/s | p50 ms | p99 ms | probes seen |`,
+    `| --- | ---: | ---: | ---: | ---: |`,
+    ...latency.map(
+      (l) =>
+        `| ${l.share * 100}% of sustained | ${l.rate} | ${Math.round(l.p50)} | ${Math.round(l.p99)} | ${l.seen}/${l.sent} |`,
+    ),
+    ``,
+    `## Zero loss, zero duplicates`,
+    ``,
+    `${expected} messages acknowledged by the broker, ${final} documents indexed (ids are sample identities, so a duplicate cannot add a document and a loss shows as a shortfall).`,
+    ``,
+  ];
+  const report = lines.join("\n");
+  console.log(`\n${report}`);
+  mkdirSync(join(root, "docs"), { recursive: true });
+  writeFileSync(values.out!, report);
+  await stopServices(s);
+  if (final !== expected) {
+    console.error(`LOSS OR DUPLICATES: ${expected} acknowledged, ${final} indexed`);
+    process.exit(1);
+  }
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { spawnProgram } from "../../harness/program.ts";
+
+// The capacity benchmark and the soak, run small: they start their own services, drive a simulated
+// fleet through the built programs, and fail on any loss. Their full-size figures are in docs/.
+describe("the scale scripts, run small", () => {
+  it("npm run soak: kills and restarts each service under load, and finds every acknowledged sample indexed once", async () => {
+    const run = spawnProgram("ingest/bench/soak.ts", [
+      "--minutes",
+      "1.5",
+      "--hosts",
+      "300",
+      "--seed",
+      "42",
+      "--gap",
+      "3",
+    ]);
+    const code = await run.exited;
+    const output = run.output();
+    assert.equal(code, 0, output.slice(-3000));
+    assert.match(output, /\| lost \(acknowledged, not indexed\) \| 0 \|/);
+    assert.match(output, /\| extra \(indexed more than once, or never acknowledged\) \| 0 \|/);
+    for (const victim of ["ingest", "redis", "broker", "elasticsearch"])
+      assert.match(output, new RegExp(`${victim} back`), `${victim} was restarted`);
+  });
+
+  it("npm run bench:capacity: ramps until the pipeline falls behind and reports every figure, with no loss", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "capacity-")), "results.md");
+    const run = spawnProgram("ingest/bench/capacity.ts", [
+      "--step-seconds",
+      "10",
+      "--start-hosts",
+      "1000",
+      "--max-hosts",
+      "2000",
+      "--out",
+      out,
+    ]);
+    const code = await run.exited;
+    assert.equal(code, 0, run.output().slice(-3000));
+    const report = readFileSync(out, "utf8");
+    for (const figure of [
+      /\| documents\/s \(sustained, \d+ hosts\) \| \d+ \| \d+ \| [\d.]+ \|/,
+      /documents per Elasticsearch CPU-second, loader paced at the same rate \| \d+ \| \d+ \| [\d.]+ \|/,
+      /CPU µs per message outside Elasticsearch \(broker \+ ingest \+ Redis\) \| [\d.]+ \|/,
+      /Redis commands per message \| [\d.]+ \|/,
+      /documents per bulk request \| \d+ \|/,
+      /Redis memory per queued sample \| \d+ bytes \|/,
+      /disk per document, merged, time series data stream \| \d+ bytes \|/,
+      /\| 50% of sustained \| \d+ \| \d+ \| \d+ \|/,
+      /\| 90% of sustained \| \d+ \| \d+ \| \d+ \|/,
+    ])
+      assert.match(report, figure);
+    const [, acked, indexed] =
+      /(\d+) messages acknowledged by the broker, (\d+) documents indexed/.exec(report) ?? [];
+    assert.ok(Number(acked) > 0);
+    assert.equal(indexed, acked);
+  });
+});

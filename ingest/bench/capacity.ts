@@ -1,4 +1,4 @@
-// npm run bench:capacity [-- --step-seconds 20 --start-hosts 500 --max-hosts 32000]
+// npm run bench:capacity [-- --step-seconds 20 --start-hosts 500 --max-hosts 32000 --warmup-docs 400000]
 //
 // Ramps a simulated fleet (1 s interval) until the pipeline MQTT → ingest → Redis → Elasticsearch
 // no longer keeps up, then, on the same services in the same run: the rate of bulk-indexing the
@@ -40,6 +40,7 @@ const { values } = parseArgs({
     "step-seconds": { type: "string", default: "20" },
     "start-hosts": { type: "string", default: "500" },
     "max-hosts": { type: "string", default: "32000" },
+    "warmup-docs": { type: "string", default: "400000" },
     out: { type: "string", default: join(root, "docs", "capacity-results.md") },
   },
 });
@@ -289,7 +290,7 @@ async function main(): Promise<void> {
   // A fresh JVM spends its first minutes compiling Elasticsearch's indexing code: measured cold, the
   // ramp would cost two to three times the CPU per document that the same documents cost later.
   // Warm it up first, so the pipeline and the direct loader meet the same warm node.
-  await directLoad(s, 400_000, pids.elasticsearch, undefined, "warmup");
+  await directLoad(s, Number(values["warmup-docs"]), pids.elasticsearch, undefined, "warmup");
   let expected = 0; // every message the broker acknowledged to a publisher
   const steps: Step[] = [];
 

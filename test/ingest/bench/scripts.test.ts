@@ -37,6 +37,9 @@ describe("the scale scripts, run small", () => {
       "1000",
       "--max-hosts",
       "2000",
+      // Warm-up only makes the full-size figures comparable; a smoke run needs the path, not the heat.
+      "--warmup-docs",
+      "20000",
       "--out",
       out,
     ]);

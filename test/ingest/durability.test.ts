@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
+import mqtt from "mqtt";
+import { sampleTopic, statusTopic } from "../../agent/src/contract/index.ts";
 import { dataStreamName } from "../../ingest/src/setup/index-templates.ts";
 import {
   ElasticsearchService,
@@ -9,7 +11,7 @@ import {
   sharedServices,
   uniqueName,
 } from "../harness/index.ts";
-import { Fleet, oracle, spawnIngest, waitFor, type IngestProcess } from "./fleet.ts";
+import { Fleet, countOf, loadSample, oracle, spawnIngest, waitFor, type IngestProcess } from "./fleet.ts";
 
 /** Every durability test ends with the same oracle: nothing acknowledged lost, nothing twice. */
 async function assertExactlyOnce(
@@ -148,6 +150,41 @@ describe("telemetry-ingest when things fail", () => {
       await assertExactlyOnce(es, dataStreamName("load", namespace), fleet);
     } finally {
       await redis.process.stop();
+    }
+  });
+
+  it("takes retained statuses with a new subscription, not again each time it resumes its session", async () => {
+    const namespace = uniqueName("r");
+    const env = ingestEnv(urls, namespace, { INGEST_HTTP_PORT: "0" });
+    const host = uniqueName("retained");
+    const publisher = await mqtt.connectAsync(urls.mqtt, { clientId: uniqueName("pub"), protocolVersion: 5 });
+    try {
+      const status = {
+        "@timestamp": new Date().toISOString(),
+        host: { name: host, architecture: "x64" },
+        agent: { type: "telemetry-agent", version: "test" },
+        event: { dataset: "telemetry.status" },
+        telemetry: { status: "online", interval: { ms: 10_000 }, sensors: {}, buffer: { dropped: 0 } },
+      };
+      await publisher.publishAsync(statusTopic(host), JSON.stringify(status), { qos: 1, retain: true });
+      const first = spawn(env);
+      await started(first);
+      const statusStream = dataStreamName("status", namespace);
+      await waitFor("the retained status indexed", async () => (await countOf(es, statusStream)) === 1);
+      first.child.kill("SIGTERM");
+      assert.equal(await first.exited, 0);
+
+      const second = spawn(env);
+      await started(second);
+      await publisher.publishAsync(sampleTopic(host, "load"), loadSample(host, 0), { qos: 1 });
+      const loadStream = dataStreamName("load", namespace);
+      await waitFor("the new sample indexed", async () => (await countOf(es, loadStream)) === 1);
+      // Retained messages precede later ones on a subscription: had the status come again, it would be counted by now.
+      const port = /"httpPort":(\d+)/.exec(second.output())?.[1];
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(metrics, /^telemetry_ingest_messages_received_total 1$/m);
+    } finally {
+      await publisher.endAsync();
     }
   });
 

@@ -99,7 +99,10 @@ export class Intake {
         { event: "broker_connected", sessionPresent: connack.sessionPresent },
         "connected to the broker",
       );
-      client.subscribe(filter, { qos: 1 }, (error) => {
+      // Retained status messages come with a new subscription only (MQTT 5 Retain Handling 1): on
+      // reconnecting to its session the ingest would otherwise take every host's status again.
+      const options = m.version === 5 ? { qos: 1 as const, rh: 1 } : { qos: 1 as const };
+      client.subscribe(filter, options, (error) => {
         if (error) this.deps.log.error({ event: "subscribe_failed", err: error.message }, "subscribe failed");
       });
     });

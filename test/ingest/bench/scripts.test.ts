@@ -40,6 +40,8 @@ describe("the scale scripts, run small", () => {
       // Warm-up only makes the full-size figures comparable; a smoke run needs the path, not the heat.
       "--warmup-docs",
       "20000",
+      "--pair-seconds",
+      "8",
       "--out",
       out,
     ]);
@@ -48,7 +50,7 @@ describe("the scale scripts, run small", () => {
     const report = readFileSync(out, "utf8");
     for (const figure of [
       /\| documents\/s \(sustained, \d+ hosts\) \| \d+ \| \d+ \| [\d.]+ \|/,
-      /documents per Elasticsearch CPU-second, loader paced at the same rate \| \d+ \| \d+ \| [\d.]+ \|/,
+      /documents per Elasticsearch CPU-second, at the same rate \(\d+ hosts\) \| \d+ \| \d+ \| [\d.]+ \|/,
       /CPU µs per message outside Elasticsearch \(broker \+ ingest \+ Redis\) \| [\d.]+ \|/,
       /Redis commands per message \| [\d.]+ \|/,
       /documents per bulk request \| \d+ \|/,

@@ -85,6 +85,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
   };
   let lastDepth = 0;
   let paused = false;
+  let stopping = false;
   const poll = setInterval(() => {
     depth().then(
       (d) => {
@@ -110,7 +111,8 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     );
   }, 250);
   const gate = async () => {
-    while (paused || lastDepth > config.highWater) await new Promise((r) => setTimeout(r, 100));
+    while (!stopping && (paused || lastDepth > config.highWater))
+      await new Promise((r) => setTimeout(r, 100));
   };
 
   const indexer = new Indexer(elasticsearch, batchStore(redis), config.namespace, metrics, log);
@@ -149,6 +151,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     httpPort: portOf(server),
     depth,
     stop: async () => {
+      stopping = true;
       clearInterval(poll);
       await intake.stop();
       await staging.stop();

@@ -188,6 +188,37 @@ describe("telemetry-ingest when things fail", () => {
     }
   });
 
+  it("stops on SIGTERM while its intake is paused, and the next ingest indexes everything once", async () => {
+    const namespace = uniqueName("t");
+    const env = ingestEnv(urls, namespace, { INGEST_HIGH_WATER: "300", INGEST_LOW_WATER: "100" });
+    const first = spawn(env);
+    await started(first);
+    const fleet = await fleetOn(urls.mqtt);
+    await fleet.publish(0, 50);
+    const index = dataStreamName("load", namespace);
+    await waitFor("the first samples", async () => (await countOf(es, index)) === 50);
+    // Elasticsearch refuses writes (429): jobs stay queued until the intake pauses with messages held.
+    const writeIndex = Object.keys(await es.indices.get({ index }))[0]!;
+    await es.indices.putSettings({
+      index: writeIndex,
+      settings: { "index.blocks.read_only_allow_delete": true },
+    });
+    try {
+      await fleet.publish(50, 1200);
+      await waitFor("the intake to pause", () => first.output().includes('"event":"intake_paused"'));
+      first.child.kill("SIGTERM");
+      await waitFor("the ingest to exit", () => first.child.exitCode !== null);
+      assert.equal(first.child.exitCode, 0);
+    } finally {
+      await es.indices.putSettings({
+        index: writeIndex,
+        settings: { "index.blocks.read_only_allow_delete": null },
+      });
+    }
+    await started(spawn(env));
+    await assertExactlyOnce(es, index, fleet);
+  });
+
   it("keeps the persistent session's queue across a broker kill -9 while the ingest is stopped", async () => {
     const own = await MosquittoService.start();
     try {

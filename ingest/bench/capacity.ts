@@ -1,5 +1,5 @@
 // npm run bench:capacity [-- --step-seconds 20 --start-hosts 500 --max-hosts 32000 --warmup-docs 400000
-//                           --pair-seconds 30]
+//                           --pair-seconds 30 --rounds 4]
 //
 // Ramps a simulated fleet (1 s interval) until the pipeline MQTT → ingest → Redis → Elasticsearch
 // no longer keeps up, then, on the same services in the same run: the rate of bulk-indexing the
@@ -44,6 +44,7 @@ const { values } = parseArgs({
     "max-hosts": { type: "string", default: "32000" },
     "warmup-docs": { type: "string", default: "400000" },
     "pair-seconds": { type: "string", default: "30" },
+    rounds: { type: "string", default: "4" },
     out: { type: "string", default: join(root, "docs", "capacity-results.md") },
   },
 });
@@ -458,20 +459,34 @@ async function main(): Promise<void> {
   const direct = await directLoad(s, sameDocs, pids.elasticsearch);
 
   // 5. Efficiency: Elasticsearch CPU per document through the pipeline and straight in, at the same
-  // rate (70% of sustained, where the pipeline keeps up), the same number of documents, fresh data
-  // streams each, alternating twice so that neither side gets the warmer node or the emptier disk.
+  // rate (70% of sustained, where the pipeline keeps up), about the same number of documents, fresh
+  // data streams each. Rounds alternate which goes first (P D, D P, …): merges and JIT make a single
+  // pair noisy, and neither side may always meet the warmer node.
   const pairSeconds = Number(values["pair-seconds"]);
   const pairHosts = Math.max(1, Math.round((sustained * 0.7) / perHost));
   const pairs: { pipeline: Load & { indexed: number }; direct: Load }[] = [];
-  for (const round of [1, 2]) {
-    const pipeline = await throughPipeline(s, `p${round}`, pairHosts, pairSeconds, pids.elasticsearch);
-    if (pipeline.indexed !== pipeline.acked)
-      throw new Error(`pipeline run ${round}: ${pipeline.indexed} indexed, ${pipeline.acked} acknowledged`);
-    expected += pipeline.acked;
-    const paced = await directLoad(s, pipeline.docs, pids.elasticsearch, pipeline.perSecond, `paced${round}`);
-    pairs.push({ pipeline, direct: paced });
+  let pace: { docs: number; perSecond: number } | undefined;
+  for (let round = 1; round <= Number(values.rounds); round++) {
+    const viaPipeline = async () => {
+      const result = await throughPipeline(s, `p${round}`, pairHosts, pairSeconds, pids.elasticsearch);
+      if (result.indexed !== result.acked)
+        throw new Error(`pipeline run ${round}: ${result.indexed} indexed, ${result.acked} acknowledged`);
+      expected += result.acked;
+      pace ??= { docs: result.docs, perSecond: result.perSecond };
+      return result;
+    };
+    const viaLoader = () => directLoad(s, pace!.docs, pids.elasticsearch, pace!.perSecond, `paced${round}`);
+    let pair: (typeof pairs)[number];
+    if (round % 2 === 1) {
+      const pipeline = await viaPipeline();
+      pair = { pipeline, direct: await viaLoader() };
+    } else {
+      const direct = await viaLoader();
+      pair = { pipeline: await viaPipeline(), direct };
+    }
+    pairs.push(pair);
     console.log(
-      `efficiency round ${round}: pipeline ${pipeline.docs} docs in ${pipeline.esCpu.toFixed(1)} ES CPU-s, direct ${paced.docs} in ${paced.esCpu.toFixed(1)}`,
+      `efficiency round ${round}: pipeline ${pair.pipeline.docs} docs in ${pair.pipeline.esCpu.toFixed(1)} ES CPU-s, direct ${pair.direct.docs} in ${pair.direct.esCpu.toFixed(1)}`,
     );
   }
   const perEsCpu = (loads: Load[]) =>
@@ -514,8 +529,8 @@ async function main(): Promise<void> {
     ``,
     `Elasticsearch CPU per document is charged from a load's first document until the node is idle`,
     `again (the merges and refreshes a load leaves behind are part of its cost), for ${pairSeconds} s of fleet`,
-    `through the pipeline and the same number of documents at the same rate straight in, each into fresh`,
-    `data streams, alternated twice: ${pairs
+    `through the pipeline and as many documents at the same rate straight in, each into fresh`,
+    `data streams, in ${pairs.length} rounds that alternate which goes first: ${pairs
       .map(
         (p, i) =>
           `round ${i + 1} pipeline ${Math.round(p.pipeline.docs / p.pipeline.esCpu)}, direct ${Math.round(p.direct.docs / p.direct.esCpu)}`,

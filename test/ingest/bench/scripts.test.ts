@@ -42,6 +42,8 @@ describe("the scale scripts, run small", () => {
       "20000",
       "--pair-seconds",
       "8",
+      "--rounds",
+      "2",
       "--out",
       out,
     ]);

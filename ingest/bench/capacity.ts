@@ -1,5 +1,5 @@
 // npm run bench:capacity [-- --step-seconds 20 --start-hosts 500 --max-hosts 32000 --warmup-docs 400000
-//                           --pair-seconds 30 --rounds 4]
+//                           --pair-seconds 30 --rounds 4 --latency-seconds 25 --disk-docs 200000]
 //
 // Ramps a simulated fleet (1 s interval) until the pipeline MQTT → ingest → Redis → Elasticsearch
 // no longer keeps up, then, on the same services in the same run: the rate of bulk-indexing the
@@ -45,6 +45,8 @@ const { values } = parseArgs({
     "warmup-docs": { type: "string", default: "400000" },
     "pair-seconds": { type: "string", default: "30" },
     rounds: { type: "string", default: "4" },
+    "latency-seconds": { type: "string", default: "25" },
+    "disk-docs": { type: "string", default: "200000" },
     out: { type: "string", default: join(root, "docs", "capacity-results.md") },
   },
 });
@@ -425,7 +427,7 @@ async function main(): Promise<void> {
   const latency = [];
   for (const share of [0.5, 0.9]) {
     const hosts = Math.max(1, Math.round((sustained * share) / perHost));
-    const l = await latencyUnder(s, hosts, 25, Math.round(share * 100));
+    const l = await latencyUnder(s, hosts, Number(values["latency-seconds"]), Math.round(share * 100));
     expected += l.acked + l.sent;
     latency.push({ share, rate: Math.round(hosts * perHost), ...l });
     await drained(s, ingest.metricsUrl, namespace, expected);
@@ -497,7 +499,7 @@ async function main(): Promise<void> {
     );
   const e2ePerEsCpu = perEsCpu(pairs.map((p) => p.pipeline));
   const pacedPerEsCpu = perEsCpu(pairs.map((p) => p.direct));
-  const disk = await storagePerDocument(s, 200_000);
+  const disk = await storagePerDocument(s, Number(values["disk-docs"]));
   const indexedTotal = final + pairs.reduce((n, p) => n + p.pipeline.indexed, 0);
 
   // 5. Figures.

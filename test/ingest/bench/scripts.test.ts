@@ -11,7 +11,7 @@ describe("the scale scripts, run small", () => {
   it("npm run soak: kills and restarts each service under load, and finds every acknowledged sample indexed once", async () => {
     const run = spawnProgram("ingest/bench/soak.ts", [
       "--minutes",
-      "1.5",
+      "1",
       "--hosts",
       "300",
       "--seed",
@@ -34,16 +34,16 @@ describe("the scale scripts, run small", () => {
       "--step-seconds",
       "10",
       "--start-hosts",
-      "1000",
+      "500",
       "--max-hosts",
-      "2000",
+      "1000",
       // Warm-up only makes the full-size figures comparable; a smoke run needs the path, not the heat.
       "--warmup-docs",
       "20000",
       "--pair-seconds",
       "5",
       "--latency-seconds",
-      "12",
+      "9",
       "--disk-docs",
       "20000",
       "--rounds",

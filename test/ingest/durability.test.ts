@@ -11,7 +11,16 @@ import {
   sharedServices,
   uniqueName,
 } from "../harness/index.ts";
-import { Fleet, countOf, loadSample, oracle, spawnIngest, waitFor, type IngestProcess } from "./fleet.ts";
+import {
+  Fleet,
+  countOf,
+  loadSample,
+  metricsOf,
+  oracle,
+  spawnIngest,
+  waitFor,
+  type IngestProcess,
+} from "./fleet.ts";
 
 /** Every durability test ends with the same oracle: nothing acknowledged lost, nothing twice. */
 async function assertExactlyOnce(
@@ -115,8 +124,7 @@ describe("telemetry-ingest when things fail", () => {
     await fleet.publish(0, 1000);
     await assertExactlyOnce(es, dataStreamName("load", namespace), fleet);
     const received = async (p: IngestProcess) => {
-      const port = /"httpPort":(\d+)/.exec(p.output())?.[1];
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const text = await metricsOf(p);
       return Number(/telemetry_ingest_messages_received_total (\d+)/.exec(text)?.[1] ?? 0);
     };
     const [ra, rb] = [await received(a), await received(b)];
@@ -136,10 +144,7 @@ describe("telemetry-ingest when things fail", () => {
       await redis.restart();
       await fleet.publish(500, 1000);
       await redis.process.kill();
-      const metrics = async () => {
-        const port = /"httpPort":(\d+)/.exec(ingest.output())?.[1];
-        return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      };
+      const metrics = () => metricsOf(ingest);
       const ackedOf = (text: string) =>
         Number(/telemetry_ingest_messages_acked_total (\d+)/.exec(text)?.[1] ?? 0);
       const ackedBefore = ackedOf(await metrics());
@@ -155,7 +160,7 @@ describe("telemetry-ingest when things fail", () => {
 
   it("takes retained statuses with a new subscription, not again each time it resumes its session", async () => {
     const namespace = uniqueName("r");
-    const env = ingestEnv(urls, namespace, { INGEST_HTTP_PORT: "0" });
+    const env = ingestEnv(urls, namespace);
     const host = uniqueName("retained");
     const publisher = await mqtt.connectAsync(urls.mqtt, { clientId: uniqueName("pub"), protocolVersion: 5 });
     try {
@@ -180,9 +185,7 @@ describe("telemetry-ingest when things fail", () => {
       const loadStream = dataStreamName("load", namespace);
       await waitFor("the new sample indexed", async () => (await countOf(es, loadStream)) === 1);
       // Retained messages precede later ones on a subscription: had the status come again, it would be counted by now.
-      const port = /"httpPort":(\d+)/.exec(second.output())?.[1];
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      assert.match(metrics, /^telemetry_ingest_messages_received_total 1$/m);
+      assert.match(await metricsOf(second), /^telemetry_ingest_messages_received_total 1$/m);
     } finally {
       await publisher.endAsync();
     }

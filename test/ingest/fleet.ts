@@ -12,6 +12,18 @@ export function spawnIngest(args: string[], env: NodeJS.ProcessEnv): IngestProce
   return spawnProgram("ingest/src/main.ts", ["--http-port", "0", ...args], { LOG_LEVEL: "info", ...env });
 }
 
+/** The health port the ingest announced in its start-up log line, once it has. */
+export function httpPortOf(ingest: IngestProcess): string | undefined {
+  return /"httpPort":(\d+)/.exec(ingest.output())?.[1];
+}
+
+/** The ingest's Prometheus metrics text; empty until it has announced its port. */
+export async function metricsOf(ingest: IngestProcess): Promise<string> {
+  const port = httpPortOf(ingest);
+  if (!port) return "";
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
 /** A valid load sample; `seq` makes each timestamp, and so each sample identity, distinct. */
 export function loadSample(host: string, seq: number, base = Date.now()): string {
   return JSON.stringify({

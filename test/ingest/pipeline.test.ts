@@ -5,7 +5,16 @@ import mqtt from "mqtt";
 import { MAX_PAYLOAD_BYTES, sampleTopic } from "../../agent/src/contract/index.ts";
 import { dataStreamName, deadLetterDataStream } from "../../ingest/src/setup/index-templates.ts";
 import { MosquittoService, sharedServices, uniqueName } from "../harness/index.ts";
-import { Fleet, countOf, loadSample, oracle, spawnIngest, waitFor, type IngestProcess } from "./fleet.ts";
+import {
+  Fleet,
+  countOf,
+  loadSample,
+  metricsOf,
+  oracle,
+  spawnIngest,
+  waitFor,
+  type IngestProcess,
+} from "./fleet.ts";
 
 describe("telemetry-ingest from MQTT to Elasticsearch", () => {
   const shared = sharedServices();
@@ -201,9 +210,3 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
     assert.equal(letter.error.type, "document_parsing_exception");
   });
 });
-
-async function metricsOf(ingest: IngestProcess): Promise<string> {
-  const port = /"httpPort":(\d+)/.exec(ingest.output())?.[1];
-  if (!port) return "";
-  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-}

@@ -4,9 +4,7 @@ import { Client } from "@elastic/elasticsearch";
 import { Redis } from "ioredis";
 import { dataStreamName } from "../../../ingest/src/setup/index-templates.ts";
 import { MosquittoService, RedisService, sharedServices, uniqueName } from "../../harness/index.ts";
-import { Fleet, oracle, spawnIngest, waitFor, type IngestProcess } from "../fleet.ts";
-
-const portOf = (p: IngestProcess) => /"httpPort":(\d+)/.exec(p.output())?.[1];
+import { Fleet, httpPortOf, oracle, spawnIngest, waitFor, type IngestProcess } from "../fleet.ts";
 
 describe("operating the ingest", () => {
   const shared = { ...sharedServices(), mqttUrl: "" };
@@ -34,7 +32,7 @@ describe("operating the ingest", () => {
     processes.push(p);
     await waitFor(
       "the ingest to connect",
-      () => p.output().includes('"event":"broker_connected"') && portOf(p) !== undefined,
+      () => p.output().includes('"event":"broker_connected"') && httpPortOf(p) !== undefined,
     );
     return p;
   };
@@ -47,7 +45,7 @@ describe("operating the ingest", () => {
 
   it("answers /healthz, /readyz with each dependency, and /metrics in Prometheus format", async () => {
     const ingest = await start(envFor(uniqueName("o")));
-    const base = `http://127.0.0.1:${portOf(ingest)}`;
+    const base = `http://127.0.0.1:${httpPortOf(ingest)}`;
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     const ready = await fetch(`${base}/readyz`);
     assert.equal(ready.status, 200);
@@ -73,7 +71,7 @@ describe("operating the ingest", () => {
     const redis = await RedisService.start();
     try {
       const ingest = await start(envFor(uniqueName("o"), { REDIS_URL: redis.url }));
-      const base = `http://127.0.0.1:${portOf(ingest)}`;
+      const base = `http://127.0.0.1:${httpPortOf(ingest)}`;
       await redis.process.stop();
       const ready = await fetch(`${base}/readyz`);
       assert.equal(ready.status, 503);

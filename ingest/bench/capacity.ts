@@ -4,8 +4,10 @@
 // Ramps a simulated fleet (1 s interval) until the pipeline MQTT → ingest → Redis → Elasticsearch
 // no longer keeps up, then, on the same services in the same run: the rate of bulk-indexing the
 // same documents straight into Elasticsearch (the ceiling), latency at 50% and 90% of the sustained
-// rate, Redis memory per queued sample, and CPU per message of every process. Every document the
-// broker acknowledged must be indexed exactly once: the run fails otherwise.
+// rate, Redis memory per queued sample, CPU per message of every process, and the floor under that
+// (the broker with a subscriber that only acknowledges). Every document the broker acknowledged must
+// be indexed exactly once: the run fails otherwise.
+import { spawn } from "node:child_process";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -243,6 +245,51 @@ async function throughPipeline(
   await new Promise((r) => ingest.child.once("exit", r));
   const indexed = await indexedCount(s.es, ns);
   return { docs: summary.acked, perSecond: summary.acked / elapsed, esCpu, acked: summary.acked, indexed };
+}
+
+/**
+ * The floor under the CPU per message outside Elasticsearch: the sustained step's fleet into the
+ * same broker with a subscriber that only acknowledges (acknowledge-only.ts) in place of the ingest,
+ * so no Redis or Elasticsearch work at all. The pipeline's persistent session is removed first: the
+ * broker forwards each message once, as it did in the ramp.
+ */
+async function acknowledgeOnlyFloor(s: Services, hosts: number) {
+  const clear = await mqtt.connectAsync(s.broker.url, {
+    clientId: `ingest-${namespace}`,
+    clean: true,
+    protocolVersion: 5,
+  });
+  await clear.endAsync();
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "ingest/bench/acknowledge-only.ts", s.broker.url, `floor-${run}`],
+    { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH } },
+  );
+  let output = "";
+  const append = (d: Buffer) => (output = (output + d.toString()).slice(-4000));
+  child.stdout.on("data", append);
+  child.stderr.on("data", append);
+  const received = () => Number([...output.matchAll(/"received":(\d+)/g)].at(-1)?.[1] ?? 0);
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('"subscribed"')) {
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`the acknowledge-only subscriber did not subscribe:\n${output}`);
+    await sleep(100);
+  }
+  const fleet = simulate(s.broker.url, { hosts, seconds: stepSeconds, prefix: `floor-${run}`, seed: hosts });
+  await sleep(4000);
+  const pids = { broker: s.broker.process.pid, subscriber: child.pid };
+  const cpu = () => ({ broker: cpuSeconds(pids.broker), subscriber: cpuSeconds(pids.subscriber) });
+  const [cpu0, n0] = [cpu(), received()];
+  await sleep((stepSeconds - 7) * 1000);
+  const [cpu1, n1] = [cpu(), received()];
+  await fleet.summary;
+  child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
+  const messages = Math.max(1, n1 - n0);
+  const broker = ((cpu1.broker - cpu0.broker) / messages) * 1e6;
+  const subscriber = ((cpu1.subscriber - cpu0.subscriber) / messages) * 1e6;
+  return { broker, subscriber, total: broker + subscriber };
 }
 
 /** Disk per document once merged, in a standard data stream and in a time series data stream. */
@@ -499,6 +546,10 @@ async function main(): Promise<void> {
     );
   const e2ePerEsCpu = perEsCpu(pairs.map((p) => p.pipeline));
   const pacedPerEsCpu = perEsCpu(pairs.map((p) => p.direct));
+  const floor = await acknowledgeOnlyFloor(s, best.hosts);
+  console.log(
+    `floor at ${best.hosts} hosts: broker ${floor.broker.toFixed(1)} + acknowledge-only subscriber ${floor.subscriber.toFixed(1)} µs per message`,
+  );
   const disk = await storagePerDocument(s, Number(values["disk-docs"]));
   const indexedTotal = final + pairs.reduce((n, p) => n + p.pipeline.indexed, 0);
 
@@ -528,6 +579,7 @@ async function main(): Promise<void> {
     `| documents/s (sustained, ${best.hosts} hosts) | ${Math.round(sustained)} | ${Math.round(direct.perSecond)} | ${(sustained / direct.perSecond).toFixed(2)} | as high as the others allow |`,
     `| documents per Elasticsearch CPU-second, at the same rate (${pairHosts} hosts) | ${Math.round(e2ePerEsCpu)} | ${Math.round(pacedPerEsCpu)} | ${(e2ePerEsCpu / pacedPerEsCpu).toFixed(2)} | ≥ 0.9 |`,
     `| CPU µs per message outside Elasticsearch (broker + ingest + Redis) | ${outside.toFixed(1)} | | | ≤ 30 |`,
+    `| the floor under it: broker + a subscriber that only acknowledges (${best.hosts} hosts, Elasticsearch idle) | ${floor.total.toFixed(1)} | | | |`,
     ``,
     `Elasticsearch CPU per document is charged from a load's first document until the node is idle`,
     `again (the merges and refreshes a load leaves behind are part of its cost), for ${pairSeconds} s of fleet`,
@@ -538,6 +590,11 @@ async function main(): Promise<void> {
           `round ${i + 1} pipeline ${Math.round(p.pipeline.docs / p.pipeline.esCpu)}, direct ${Math.round(p.direct.docs / p.direct.esCpu)}`,
       )
       .join("; ")} documents per CPU-second.`,
+    ``,
+    `The floor is the same fleet into the same broker with, in place of the ingest, an MQTT 5 subscriber`,
+    `that acknowledges each message at once and does nothing else (ingest/bench/acknowledge-only.ts):`,
+    `broker ${floor.broker.toFixed(1)} µs and subscriber ${floor.subscriber.toFixed(1)} µs per message. It is measured with Elasticsearch`,
+    `idle, so it is lower than the same work costs beside a busy Elasticsearch.`,
     ``,
     `First stage to saturate: ${saturated ? saturated.why : `none up to ${steps.at(-1)!.hosts} hosts`}.`,
     ``,

@@ -39,6 +39,11 @@ export interface IngestConfig {
   batchSize: number;
   /** Longest a message waits in staging before it is batched, in ms. @defaultValue 1000 */
   flushIntervalMs: number;
+  /**
+   * How long the intake gathers messages before one Redis write and their PUBACKs, in ms; 0 writes
+   * as soon as the messages already read are in. @defaultValue 5
+   */
+  stageLingerMs: number;
   /** Parallel bulk requests per instance. @defaultValue 2 */
   concurrency: number;
   /** Queued documents above which the intake pauses, and below which it resumes. */
@@ -76,6 +81,7 @@ const FILE_KEYS = [
   "namespace",
   "batchSize",
   "flushInterval",
+  "stageLinger",
   "concurrency",
   "highWater",
   "lowWater",
@@ -106,6 +112,7 @@ const ENV: Record<Key, string> = {
   namespace: "INGEST_NAMESPACE",
   batchSize: "INGEST_BATCH_SIZE",
   flushInterval: "INGEST_FLUSH_INTERVAL",
+  stageLinger: "INGEST_STAGE_LINGER",
   concurrency: "INGEST_CONCURRENCY",
   highWater: "INGEST_HIGH_WATER",
   lowWater: "INGEST_LOW_WATER",
@@ -138,6 +145,7 @@ const Resolved = z
     flushInterval: z.coerce
       .number({ invalid_type_error: "flush interval must be a number of ms" })
       .min(10, "flush interval must be at least 10 ms"),
+    stageLinger: int("stage linger", 0).max(100, "stage linger must be at most 100 ms"),
     concurrency: int("concurrency", 1),
     highWater: int("high water", 1),
     lowWater: int("low water", 0),
@@ -205,6 +213,7 @@ export function loadIngestConfig(argv: string[], env: NodeJS.ProcessEnv): Ingest
     namespace: "default",
     batchSize: 1000,
     flushInterval: 1000,
+    stageLinger: 5,
     concurrency: 2,
     highWater: 100_000,
     lowWater: 50_000,
@@ -272,6 +281,7 @@ export function loadIngestConfig(argv: string[], env: NodeJS.ProcessEnv): Ingest
     namespace: c.namespace,
     batchSize: c.batchSize,
     flushIntervalMs: c.flushInterval,
+    stageLingerMs: c.stageLinger,
     concurrency: c.concurrency,
     highWater: c.highWater,
     lowWater: c.lowWater,

@@ -35,17 +35,30 @@ interface Held {
 }
 
 /**
+ * A batch this large is written without waiting out the linger: half the Receive Maximum, so the
+ * broker always has room to send while the write is on its way.
+ */
+const LINGER_LIMIT = RECEIVE_MAXIMUM / 2;
+
+/**
  * The MQTT side. Every message is validated as it arrives and joins the batch for the next Redis
  * write; its PUBACK is held (see HeldAcks) and sent only once that write has returned, so an
  * unacknowledged message stays with the broker and is redelivered. One write at a time, in arrival
- * order, so PUBACKs go out in the order the messages came (MQTT 4.6.0-2); what arrives during a
- * write forms the next batch, so batches grow with the load.
+ * order, so PUBACKs go out in the order the messages came (MQTT 4.6.0-2).
+ *
+ * A batch is written once its first message has waited the linger (a few ms) or it is large. The
+ * cost of a write is mostly fixed (a system call into the loopback or network stack, Redis's read and
+ * reply, the PUBACKs' own write and the broker's read of them), so at moderate rates writing as soon
+ * as a message arrives spent most of the ingest's CPU on writes of one or two messages.
  */
 export class Intake {
   private client: MqttClient | undefined;
   private batch: Held[] = [];
   private writing = false;
-  private scheduled = false;
+  /** When the batch's first message arrived (performance.now()). */
+  private batchSince = 0;
+  /** The next write, when arranged. */
+  private scheduled: { immediate: boolean; cancel: () => void } | undefined;
   private stopping = false;
   /** The write in progress, if any: stop() lets it finish so its PUBACKs go out. */
   private written: Promise<void> = Promise.resolve();
@@ -127,14 +140,31 @@ export class Intake {
     this.deps.metrics.received.inc();
     const document = this.toDocument(packet);
     const ack = acks.hold(() => done());
+    if (this.batch.length === 0) this.batchSince = performance.now();
     this.batch.push({ document, ack, connection: this.connection });
-    if (!this.scheduled && !this.writing) {
-      this.scheduled = true;
-      // After the packets already read from the socket have joined the batch.
-      setImmediate(() => {
-        this.scheduled = false;
-        this.written = this.write();
-      });
+    this.schedule();
+  }
+
+  /** Arranges the next write: after the linger, or at once (after the packets already read) when due. */
+  private schedule(): void {
+    if (this.writing || this.batch.length === 0) return;
+    const wait =
+      this.stopping || this.batch.length >= LINGER_LIMIT
+        ? 0
+        : this.config.stageLingerMs - (performance.now() - this.batchSince);
+    // Already arranged, and no later than it should be.
+    if (this.scheduled && (this.scheduled.immediate || wait > 0)) return;
+    this.scheduled?.cancel();
+    const run = () => {
+      this.scheduled = undefined;
+      this.written = this.write();
+    };
+    if (wait > 0) {
+      const timer = setTimeout(run, wait);
+      this.scheduled = { immediate: false, cancel: () => clearTimeout(timer) };
+    } else {
+      const immediate = setImmediate(run);
+      this.scheduled = { immediate: true, cancel: () => clearImmediate(immediate) };
     }
   }
 
@@ -152,41 +182,45 @@ export class Intake {
     return deadLetterDocument(packet.topic, text, decoded.reason, this.config.namespace, decoded.host);
   }
 
-  /** One Redis write for the whole batch, then its PUBACKs; repeated while messages keep coming. */
+  /** One Redis write for the whole batch, then its PUBACKs; the next batch is scheduled after it. */
   private async write(): Promise<void> {
-    if (this.writing) return;
+    if (this.writing || this.batch.length === 0) return;
     this.writing = true;
     const { metrics, log } = this.deps;
-    while (this.batch.length > 0) {
-      const held = this.batch;
-      this.batch = [];
-      // Hold the acknowledgements until the messages are durable; while Redis is away, the broker keeps them.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await this.deps.store(held.map((h) => h.document));
-          break;
-        } catch (error) {
-          if (attempt === 0)
-            log.error(
-              { event: "stage_failed", err: (error as Error).message },
-              "cannot store in Redis; holding the acknowledgements",
-            );
-          await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
-        }
+    const held = this.batch;
+    this.batch = [];
+    // Hold the acknowledgements until the messages are durable; while Redis is away, the broker keeps them.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.deps.store(held.map((h) => h.document));
+        break;
+      } catch (error) {
+        if (attempt === 0)
+          log.error(
+            { event: "stage_failed", err: (error as Error).message },
+            "cannot store in Redis; holding the acknowledgements",
+          );
+        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
       }
-      for (const h of held) if (h.connection === this.connection) h.ack?.();
-      metrics.acked.inc(held.length);
     }
+    for (const h of held) if (h.connection === this.connection) h.ack?.();
+    metrics.acked.inc(held.length);
     this.writing = false;
+    this.schedule();
   }
+
   /**
    * Takes no more messages, lets the batch in hand reach Redis and be acknowledged, then disconnects.
    * Messages not acknowledged by then (held at the gate, or arriving now) stay with the broker.
    */
   async stop(): Promise<void> {
     this.stopping = true;
-    await new Promise((r) => setImmediate(r)); // a write scheduled just before runs now
-    await this.written;
+    // The batch in hand goes now, not after its linger; each write schedules the next at once.
+    this.schedule();
+    while (this.writing || this.scheduled) {
+      await new Promise((r) => setImmediate(r));
+      await this.written;
+    }
     await new Promise((r) => setImmediate(r)); // the PUBACKs leave the corked socket
     // Forced: a gentle end waits on the messages we chose not to acknowledge, which never complete.
     await this.client?.endAsync(true).catch(() => undefined);

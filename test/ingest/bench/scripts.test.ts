@@ -58,6 +58,7 @@ describe("the scale scripts, run small", () => {
       /\| documents\/s \(sustained, \d+ hosts\) \| \d+ \| \d+ \| [\d.]+ \|/,
       /documents per Elasticsearch CPU-second, at the same rate \(\d+ hosts\) \| \d+ \| \d+ \| [\d.]+ \|/,
       /CPU µs per message outside Elasticsearch \(broker \+ ingest \+ Redis\) \| [\d.]+ \|/,
+      /the floor under it: broker \+ a subscriber that only acknowledges \(\d+ hosts, Elasticsearch idle\) \| [\d.]+ \|/,
       /Redis commands per message \| [\d.]+ \|/,
       /documents per bulk request \| \d+ \|/,
       /Redis memory per queued sample \| \d+ bytes \|/,

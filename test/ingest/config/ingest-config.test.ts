@@ -51,7 +51,18 @@ describe("the ingest's configuration", () => {
 
   it("lists every invalid value at once", () => {
     const problems = problemsOf(
-      ["--batch-size", "0", "--namespace", "Bad-NS", "--low-water", "10", "--high-water", "5"],
+      [
+        "--batch-size",
+        "0",
+        "--namespace",
+        "Bad-NS",
+        "--low-water",
+        "10",
+        "--high-water",
+        "5",
+        "--stage-linger",
+        "500",
+      ],
       {
         REDIS_URL: "http://nope",
       },
@@ -66,6 +77,10 @@ describe("the ingest's configuration", () => {
     );
     assert.ok(
       problems.some((p) => /low water must be below high water/.test(p)),
+      problems.join("\n"),
+    );
+    assert.ok(
+      problems.some((p) => /stage linger must be at most 100 ms/.test(p)),
       problems.join("\n"),
     );
     assert.ok(

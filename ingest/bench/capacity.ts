@@ -7,13 +7,13 @@
 // rate, Redis memory per queued sample, CPU per message of every process, and the floor under that
 // (the broker with a subscriber that only acknowledges). Every document the broker acknowledged must
 // be indexed exactly once: the run fails otherwise.
-import { spawn } from "node:child_process";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import mqtt from "mqtt";
 import { decodeMessage, sampleTopic } from "../../agent/src/contract/index.ts";
+import { spawnProgram, waitFor } from "../../test/harness/program.ts";
 import { VirtualHost } from "../../agent/src/simulate/virtual-host.ts";
 import { sampleDocument, type IndexedDocument } from "../src/documents.ts";
 import { bulkBody } from "../src/indexer/indexer.ts";
@@ -260,32 +260,23 @@ async function acknowledgeOnlyFloor(s: Services, hosts: number) {
     protocolVersion: 5,
   });
   await clear.endAsync();
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "ingest/bench/acknowledge-only.ts", s.broker.url, `floor-${run}`],
-    { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH } },
-  );
-  let output = "";
-  const append = (d: Buffer) => (output = (output + d.toString()).slice(-4000));
-  child.stdout.on("data", append);
-  child.stderr.on("data", append);
-  const received = () => Number([...output.matchAll(/"received":(\d+)/g)].at(-1)?.[1] ?? 0);
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('"subscribed"')) {
-    if (Date.now() > deadline || child.exitCode !== null)
-      throw new Error(`the acknowledge-only subscriber did not subscribe:\n${output}`);
-    await sleep(100);
-  }
+  const acknowledger = spawnProgram("ingest/bench/acknowledge-only.ts", [s.broker.url, `floor-${run}`]);
+  const received = () => Number([...acknowledger.output().matchAll(/"received":(\d+)/g)].at(-1)?.[1] ?? 0);
+  await waitFor("the acknowledge-only subscriber to subscribe", () =>
+    acknowledger.output().includes('"subscribed"'),
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}:\n${acknowledger.output()}`);
+  });
   const fleet = simulate(s.broker.url, { hosts, seconds: stepSeconds, prefix: `floor-${run}`, seed: hosts });
   await sleep(4000);
-  const pids = { broker: s.broker.process.pid, subscriber: child.pid };
+  const pids = { broker: s.broker.process.pid, subscriber: acknowledger.child.pid };
   const cpu = () => ({ broker: cpuSeconds(pids.broker), subscriber: cpuSeconds(pids.subscriber) });
   const [cpu0, n0] = [cpu(), received()];
   await sleep((stepSeconds - 7) * 1000);
   const [cpu1, n1] = [cpu(), received()];
   await fleet.summary;
-  child.kill("SIGTERM");
-  await new Promise((r) => child.once("exit", r));
+  acknowledger.child.kill("SIGTERM");
+  await acknowledger.exited;
   const messages = Math.max(1, n1 - n0);
   const broker = ((cpu1.broker - cpu0.broker) / messages) * 1e6;
   const subscriber = ((cpu1.subscriber - cpu0.subscriber) / messages) * 1e6;

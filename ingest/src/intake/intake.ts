@@ -147,14 +147,12 @@ export class Intake {
 
   /** Arranges the next write: after the linger, or at once (after the packets already read) when due. */
   private schedule(): void {
-    if (this.writing || this.batch.length === 0) return;
-    const wait =
-      this.stopping || this.batch.length >= LINGER_LIMIT
-        ? 0
-        : this.config.stageLingerMs - (performance.now() - this.batchSince);
-    // Already arranged, and no later than it should be.
-    if (this.scheduled && (this.scheduled.immediate || wait > 0)) return;
+    if (this.writing || this.batch.length === 0 || this.scheduled?.immediate) return;
+    const due = this.stopping || this.batch.length >= LINGER_LIMIT;
+    // The linger's timer is running and nothing makes the write due sooner: the common case, per message.
+    if (this.scheduled && !due) return;
     this.scheduled?.cancel();
+    const wait = due ? 0 : this.config.stageLingerMs - (performance.now() - this.batchSince);
     const run = () => {
       this.scheduled = undefined;
       this.written = this.write();

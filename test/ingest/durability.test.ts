@@ -14,6 +14,7 @@ import {
 import {
   Fleet,
   countOf,
+  ingestReport,
   loadSample,
   metricsOf,
   oracle,
@@ -27,13 +28,18 @@ async function assertExactlyOnce(
   es: Client,
   index: string,
   fleet: Fleet,
+  ingest?: IngestProcess,
   timeoutMs = 120_000,
 ): Promise<void> {
   await waitFor(
     "every acknowledged sample indexed",
     async () => (await oracle(es, index, fleet)).lost.length === 0,
     timeoutMs,
-  );
+  ).catch(async (error: Error) => {
+    const { lost, acked } = await oracle(es, index, fleet);
+    const report = ingest ? `\n${await ingestReport(ingest)}` : "";
+    throw new Error(`${error.message}: ${lost.length} of ${acked} lost${report}`);
+  });
   const verdict = await oracle(es, index, fleet);
   assert.equal(verdict.lost.length, 0, `lost: ${verdict.lost.slice(0, 5).join(", ")}`);
   assert.equal(verdict.duplicated.length, 0, `duplicated: ${verdict.duplicated.slice(0, 5).join(", ")}`);
@@ -152,7 +158,7 @@ describe("telemetry-ingest when things fail", () => {
       await new Promise((r) => setTimeout(r, 2000));
       assert.equal(ackedOf(await metrics()), ackedBefore, "nothing acknowledged while Redis is down");
       await redis.process.start();
-      await assertExactlyOnce(es, dataStreamName("load", namespace), fleet);
+      await assertExactlyOnce(es, dataStreamName("load", namespace), fleet, ingest);
     } finally {
       await redis.process.stop();
     }
@@ -275,7 +281,7 @@ describe("telemetry-ingest while Elasticsearch is down", () => {
       await fleet.publish(100, 1500);
       await waitFor("the intake to pause", () => ingest.output().includes('"event":"intake_paused"'));
       await elasticsearch.process.start();
-      await assertExactlyOnce(es, dataStreamName("load", namespace), fleet, 180_000);
+      await assertExactlyOnce(es, dataStreamName("load", namespace), fleet, undefined, 180_000);
       assert.ok(ingest.output().includes('"event":"intake_resumed"'));
     } finally {
       ingest.child.kill("SIGKILL");

@@ -24,6 +24,14 @@ export async function metricsOf(ingest: IngestProcess): Promise<string> {
   return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 }
 
+/** What a failed wait on the ingest prints: its counters and the tail of its log. */
+export async function ingestReport(ingest: IngestProcess): Promise<string> {
+  const metrics = (await metricsOf(ingest).catch(() => ""))
+    .split("\n")
+    .filter((l) => l.startsWith("telemetry_ingest_") && !l.includes("_bucket"));
+  return [...metrics, ...ingest.output().split("\n").slice(-30)].join("\n");
+}
+
 /** A valid load sample; `seq` makes each timestamp, and so each sample identity, distinct. */
 export function loadSample(host: string, seq: number, base = Date.now()): string {
   return JSON.stringify({

@@ -14,8 +14,9 @@ import type { IndexedDocument } from "../documents.ts";
  *   LRANGE <batch>:<n> → _bulk → DEL                                                (worker)
  *
  * The documents cross the network twice (in, and out to the worker) and are never re-encoded. A
- * crash between the move and the add leaves a batch without a job: the batcher queues the batches
- * it finds at start (the job id is the key, so a batch is never queued twice). A crash of the
+ * crash between the move and the add, or a move run twice because ioredis resent it after a
+ * dropped connection, leaves a batch without a job: the batcher queues the batches it finds at
+ * start and after every reconnect (the job id is the key, so a batch is never queued twice). A crash of the
  * worker between DEL and completing the job leaves a job whose batch is gone: nothing to do.
  * On Redis Cluster, give the prefix a hash tag ({…}) so that a staging list and its batches share a slot.
  */
@@ -67,7 +68,25 @@ redis.call('LTRIM', KEYS[1], #items, -1)
 return {key, #items}
 `;
 
+/** A batch list moved out of the staging list, and how many entries it holds. */
+interface MovedBatch {
+  batch: string;
+  count: number;
+}
+
 export class Staging {
+  /**
+   * A batch moved out of the staging list whose job Redis refused (at maxmemory, or gone between
+   * the two calls). Its entries are no longer staged, so it is queued before anything else moves;
+   * otherwise it would wait for the orphan scan of the next start.
+   */
+  private unqueued: MovedBatch | undefined;
+  /**
+   * Whether batch lists without a job have been looked for since the connection was last made.
+   * ioredis resends a command whose reply a dropped connection lost, so a move that Redis ran
+   * before it went away runs again, and the first batch it made is left without a job.
+   */
+  private recovered = false;
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -80,6 +99,7 @@ export class Staging {
   ) {
     // EVALSHA after the first call: the script is not resent with every batch.
     redis.defineCommand("telemetryMoveBatch", { numberOfKeys: 2, lua: MOVE_BATCH });
+    redis.on("ready", () => (this.recovered = false));
   }
 
   /** Appends documents in one command; resolves once Redis has them (in its AOF before it replies). */
@@ -105,7 +125,7 @@ export class Staging {
     await this.loop;
   }
 
-  /** Batches moved out of the staging list whose job was never added (a crash in between). */
+  /** Batches moved out of the staging list whose job was never added (a crash or a lost reply in between). */
   private async requeueOrphans(): Promise<void> {
     let cursor = "0";
     do {
@@ -126,13 +146,16 @@ export class Staging {
 
   /** Moves full batches at once, and a partial one when its oldest entry has waited a flush interval. */
   private async run(): Promise<void> {
-    let recovered = false;
     while (this.running) {
       let moved = 0;
       try {
-        if (!recovered) {
-          await this.requeueOrphans();
-          recovered = true;
+        if (!this.recovered) {
+          // Set first: a reconnect during the scan asks for another one.
+          this.recovered = true;
+          await this.requeueOrphans().catch((error: unknown) => {
+            this.recovered = false;
+            throw error;
+          });
         }
         moved = await this.moveOne();
       } catch {
@@ -152,6 +175,11 @@ export class Staging {
   }
 
   async moveOne(force = false): Promise<number> {
+    const earlier = this.unqueued;
+    if (earlier) {
+      await this.enqueue(earlier);
+      return earlier.count;
+    }
     const moved = (await (this.redis as unknown as MoveBatch).telemetryMoveBatch(
       this.options.key,
       `${this.options.key}:batch:seq`,
@@ -162,9 +190,15 @@ export class Staging {
     )) as [string, number] | null;
     if (!moved) return 0;
     const [batch, count] = moved;
-    await this.queue.add("bulk", { batch }, { jobId: jobIdOf(batch) });
-    this.onQueued(count);
+    await this.enqueue({ batch, count });
     return count;
+  }
+
+  private async enqueue(moved: MovedBatch): Promise<void> {
+    this.unqueued = moved;
+    await this.queue.add("bulk", { batch: moved.batch }, { jobId: jobIdOf(moved.batch) });
+    this.unqueued = undefined;
+    this.onQueued(moved.count);
   }
 }
 

@@ -4,7 +4,15 @@ import { Client } from "@elastic/elasticsearch";
 import { Redis } from "ioredis";
 import { dataStreamName } from "../../../ingest/src/setup/index-templates.ts";
 import { MosquittoService, RedisService, sharedServices, uniqueName } from "../../harness/index.ts";
-import { Fleet, httpPortOf, oracle, spawnIngest, waitFor, type IngestProcess } from "../fleet.ts";
+import {
+  Fleet,
+  httpPortOf,
+  ingestReport,
+  oracle,
+  spawnIngest,
+  waitFor,
+  type IngestProcess,
+} from "../fleet.ts";
 
 describe("operating the ingest", () => {
   const shared = { ...sharedServices(), mqttUrl: "" };
@@ -144,7 +152,14 @@ describe("operating the ingest", () => {
         });
         await admin.quit();
       }
-      await waitFor("everything", async () => (await oracle(es, index, fleet)).lost.length === 0, 120_000);
+      await waitFor(
+        "everything",
+        async () => (await oracle(es, index, fleet)).lost.length === 0,
+        120_000,
+      ).catch(async (error: Error) => {
+        const { lost, acked } = await oracle(es, index, fleet);
+        throw new Error(`${error.message}: ${lost.length} of ${acked} lost\n${await ingestReport(ingest)}`);
+      });
       assert.equal((await oracle(es, index, fleet)).duplicated.length, 0);
     } finally {
       await redis.process.stop();

@@ -83,4 +83,65 @@ describe("staging in Redis", () => {
     );
     assert.equal(jobs.length, 1);
   });
+
+  it("queues a moved batch whose job Redis refused before it moves another, so no batch waits for a restart", async () => {
+    const refusing = Object.create(queue) as Queue;
+    let refusals = 1;
+    refusing.add = (async (...args: Parameters<Queue["add"]>) => {
+      if (refusals-- > 0) throw new Error("OOM command not allowed when used memory > 'maxmemory'.");
+      return queue.add(...args);
+    }) as Queue["add"];
+    const own = { ...options, key: `${key}:refused` };
+    const queued: number[] = [];
+    const staging = new Staging(redis, refusing, own, (n) => queued.push(n));
+    await staging.append([1, 2, 3, 4, 5, 6].map((n) => ({ ...document, id: `refused-${n}` })));
+    await assert.rejects(staging.moveOne(), /OOM/);
+    assert.equal(
+      await staging.length(),
+      3,
+      "the first batch left the staging list before its job was refused",
+    );
+    assert.equal(await staging.moveOne(), 3, "the refused batch's job is added first");
+    assert.equal(await staging.length(), 3, "and nothing else moved with it");
+    assert.equal(await staging.moveOne(), 3);
+    const batches = (await queue.getJobs(["waiting"]))
+      .map((j) => (j.data as { batch: string }).batch)
+      .filter((b) => b.startsWith(own.key));
+    const ids = (await Promise.all(batches.map((b) => batchStore(redis).read(b))))
+      .flat()
+      .map((l) => parseStagedLine(l).id);
+    assert.deepEqual(
+      ids.sort(),
+      [1, 2, 3, 4, 5, 6].map((n) => `refused-${n}`),
+    );
+    assert.deepEqual(queued, [3, 3]);
+  });
+
+  it("queues, after a reconnect, a batch that a move whose reply was lost left without a job", async () => {
+    const own = { ...options, key: `${key}:lost-reply` };
+    const hasJob = async (batch: string) =>
+      (await queue.getJobs(["waiting"])).some((j) => (j.data as { batch: string }).batch === batch);
+    const orphan = async (n: number) => {
+      const batch = `${own.key}:batch:${n}`;
+      await redis.rpush(batch, stagedLine({ ...document, id: `lost-reply-${n}` }, Date.now()));
+      return batch;
+    };
+    const beforeStart = await orphan(1);
+    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    await connection.ping(); // connected: the next "ready" is a reconnect
+    const staging = new Staging(connection, queue, own, () => undefined);
+    staging.start();
+    try {
+      await waitFor("the scan at start", () => hasJob(beforeStart));
+      // What Redis holds when it ran a move and the connection dropped before the reply arrived.
+      const lostReply = await orphan(2);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(await hasJob(lostReply), false, "no scan while the connection holds");
+      await redis.client("KILL", "ID", String(await connection.client("ID")));
+      await waitFor("the orphan's job after the reconnect", () => hasJob(lostReply));
+    } finally {
+      await staging.stop();
+      connection.disconnect();
+    }
+  });
 });

@@ -17,15 +17,21 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** utime + stime of a process in seconds; 0 once it is gone. */
-export function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
+/** CPU time of a process in seconds, in user space and in the kernel; zeros once it is gone. */
+export function cpuSplit(pid: number | undefined): { user: number; system: number } {
+  if (!pid) return { user: 0, system: 0 };
   try {
     const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(f[11]) + Number(f[12])) / TICKS;
+    return { user: Number(f[11]) / TICKS, system: Number(f[12]) / TICKS };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
+}
+
+/** utime + stime of a process in seconds; 0 once it is gone. */
+export function cpuSeconds(pid: number | undefined): number {
+  const { user, system } = cpuSplit(pid);
+  return user + system;
 }
 
 export function rssMb(pid: number | undefined): number {

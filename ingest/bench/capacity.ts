@@ -69,6 +69,12 @@ interface Window {
 
 type Pids = Record<string, number | undefined>;
 
+/**
+ * Longest a kept-up step may take to index what is left once its fleet stops: the flush interval,
+ * a bulk and the 1 s refresh, with room for a merge.
+ */
+const DRAIN_LIMIT_SECONDS = 5;
+
 async function measureWindow(s: Services, metricsUrl: string, pids: Pids, seconds: number): Promise<Window> {
   const snap = async () => ({
     t: performance.now(),
@@ -362,8 +368,9 @@ async function main(): Promise<void> {
   let expected = 0; // every message the broker acknowledged to a publisher
   const steps: Step[] = [];
 
-  // 1. The ramp: double the fleet until the pipeline falls behind.
-  for (let hosts = Number(values["start-hosts"]); hosts <= Number(values["max-hosts"]); hosts *= 2) {
+  // 1. The ramp: double the fleet until the pipeline falls behind, then try once halfway between
+  // the last step that kept up and the first that did not (doubling overshoots by up to 2×).
+  const rampStep = async (hosts: number): Promise<Step> => {
     const fleet = simulate(s.broker.url, {
       hosts,
       seconds: stepSeconds,
@@ -384,10 +391,18 @@ async function main(): Promise<void> {
       .sort((a, b) => b[1] - a[1]);
     const total = busy.reduce((n, [, c]) => n + c, 0);
     const cores = `${busy.map(([name, c]) => `${name} ${Math.round(c * 100)}%`).join(", ")} of ${cpus().length} cores`;
+    // A short window can miss a backlog building up behind Elasticsearch's merges; what is left to
+    // index once the fleet has stopped cannot hide.
+    const stopped = performance.now();
+    const count = await drained(s, ingest.metricsUrl, namespace, expected);
+    if (count !== expected)
+      throw new Error(`after step ${hosts}: ${count} documents indexed, ${expected} acknowledged`);
+    const drainSeconds = (performance.now() - stopped) / 1000;
     const behind =
       summary.limit.startsWith("nothing") === false ||
       received < offered * 0.95 ||
-      window.depthGrowth > received;
+      window.depthGrowth > received ||
+      drainSeconds > DRAIN_LIMIT_SECONDS;
     const why = !behind
       ? ""
       : total > cpus().length * 0.9
@@ -398,7 +413,9 @@ async function main(): Promise<void> {
             ? `intake: the ingest received ${Math.round(received)}/s of ${Math.round(offered)}/s published (broker queue growing)`
             : window.depthGrowth > received
               ? `indexing: the queue grew by ${Math.round(window.depthGrowth)} documents (Elasticsearch bulk slower than intake)`
-              : "";
+              : drainSeconds > DRAIN_LIMIT_SECONDS
+                ? `indexing: ${drainSeconds.toFixed(0)} s to index the backlog once the fleet stopped (Elasticsearch behind the intake)`
+                : "";
     steps.push({
       hosts,
       offered,
@@ -411,13 +428,16 @@ async function main(): Promise<void> {
       cores,
     });
     console.log(
-      `step ${hosts} hosts: published ${Math.round(offered)}/s, ingest received ${Math.round(received)}/s, indexed ${Math.round(indexed)}/s${why ? ` — behind: ${why}` : ""}`,
+      `step ${hosts} hosts: published ${Math.round(offered)}/s, ingest received ${Math.round(received)}/s, indexed ${Math.round(indexed)}/s, backlog indexed ${drainSeconds.toFixed(1)} s after the fleet stopped${why ? ` — behind: ${why}` : ""}`,
     );
-    const count = await drained(s, ingest.metricsUrl, namespace, expected);
-    if (count !== expected)
-      throw new Error(`after step ${hosts}: ${count} documents indexed, ${expected} acknowledged`);
-    if (why) break;
-  }
+    return steps.at(-1)!;
+  };
+  for (let hosts = Number(values["start-hosts"]); hosts <= Number(values["max-hosts"]); hosts *= 2)
+    if (!(await rampStep(hosts)).keptUp) break;
+  const lastKept = steps.filter((x) => x.keptUp).at(-1);
+  const firstBehind = steps.find((x) => !x.keptUp);
+  if (lastKept && firstBehind) await rampStep(Math.round((lastKept.hosts + firstBehind.hosts) / 2));
+  steps.sort((a, b) => a.hosts - b.hosts);
   const kept = steps.filter((x) => x.keptUp);
   const best = kept.at(-1) ?? steps[0]!;
   const saturated = steps.find((x) => !x.keptUp);

@@ -59,6 +59,7 @@ describe("the scale scripts, run small", () => {
       /documents per Elasticsearch CPU-second, at the same rate \(\d+ hosts\) \| \d+ \| \d+ \| [\d.]+ \|/,
       /CPU µs per message outside Elasticsearch \(broker \+ ingest \+ Redis\) \| [\d.]+ \|/,
       /the floor under it: broker \+ a subscriber that only acknowledges \(\d+ hosts, Elasticsearch idle\) \| [\d.]+ \|/,
+      /broker [\d.]+ µs per message, [\d.]+ of them in the kernel \(sockets, epoll\), and subscriber [\d.]+ µs/,
       /Redis commands per message \| [\d.]+ \|/,
       /documents per bulk request \| \d+ \|/,
       /Redis memory per queued sample \| \d+ bytes \|/,

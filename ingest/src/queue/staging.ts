@@ -99,7 +99,12 @@ export class Staging {
   ) {
     // EVALSHA after the first call: the script is not resent with every batch.
     redis.defineCommand("telemetryMoveBatch", { numberOfKeys: 2, lua: MOVE_BATCH });
-    redis.on("ready", () => (this.recovered = false));
+    // The first "ready" is the first connection: the scan at start, queued until then, covers it.
+    let connectedBefore = redis.status === "ready";
+    redis.on("ready", () => {
+      if (connectedBefore) this.recovered = false;
+      connectedBefore = true;
+    });
   }
 
   /** Appends documents in one command; resolves once Redis has them (in its AOF before it replies). */

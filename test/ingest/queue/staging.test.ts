@@ -128,7 +128,6 @@ describe("staging in Redis", () => {
     };
     const beforeStart = await orphan(1);
     const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    await connection.ping(); // connected: the next "ready" is a reconnect
     const staging = new Staging(connection, queue, own, () => undefined);
     staging.start();
     try {

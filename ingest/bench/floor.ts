@@ -10,7 +10,10 @@ export interface FloorOptions {
   hosts: number;
   /** Length of the fleet's run; the first 4 s and the last 3 s are not measured. */
   seconds: number;
-  /** The pipeline's client id: its persistent session is removed first, so the broker forwards each message once, as in the ramp. */
+  /**
+   * The pipeline's client id: its persistent session is removed first, so the broker forwards each
+   * message once, as in the ramp.
+   */
   pipelineClientId: string;
   /** Client id of the subscriber and prefix of the fleet's host names. */
   name: string;

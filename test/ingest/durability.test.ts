@@ -14,12 +14,12 @@ import {
 import {
   Fleet,
   countOf,
-  ingestReport,
   loadSample,
   metricsOf,
   oracle,
   spawnIngest,
   waitFor,
+  waitForNoLoss,
   type IngestProcess,
 } from "./fleet.ts";
 
@@ -31,15 +31,7 @@ async function assertExactlyOnce(
   ingest?: IngestProcess,
   timeoutMs = 120_000,
 ): Promise<void> {
-  await waitFor(
-    "every acknowledged sample indexed",
-    async () => (await oracle(es, index, fleet)).lost.length === 0,
-    timeoutMs,
-  ).catch(async (error: Error) => {
-    const { lost, acked } = await oracle(es, index, fleet);
-    const report = ingest ? `\n${await ingestReport(ingest)}` : "";
-    throw new Error(`${error.message}: ${lost.length} of ${acked} lost${report}`);
-  });
+  await waitForNoLoss(es, index, fleet, timeoutMs, ingest);
   const verdict = await oracle(es, index, fleet);
   assert.equal(verdict.lost.length, 0, `lost: ${verdict.lost.slice(0, 5).join(", ")}`);
   assert.equal(verdict.duplicated.length, 0, `duplicated: ${verdict.duplicated.slice(0, 5).join(", ")}`);

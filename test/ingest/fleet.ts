@@ -2,7 +2,7 @@ import type { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
 import { sampleTopic } from "../../agent/src/contract/index.ts";
 import { uniqueName } from "../harness/index.ts";
-import { spawnProgram, type ProgramProcess } from "../harness/program.ts";
+import { spawnProgram, waitFor, type ProgramProcess } from "../harness/program.ts";
 
 export { waitFor } from "../harness/program.ts";
 export type IngestProcess = ProgramProcess;
@@ -30,6 +30,28 @@ export async function ingestReport(ingest: IngestProcess): Promise<string> {
     .split("\n")
     .filter((l) => l.startsWith("telemetry_ingest_") && !l.includes("_bucket"));
   return [...metrics, ...ingest.output().split("\n").slice(-30)].join("\n");
+}
+
+/**
+ * Waits until every sample the fleet got acknowledged is indexed. On a timeout it says how many are
+ * missing and, given the ingest, what the ingest counted and logged.
+ */
+export async function waitForNoLoss(
+  client: Client,
+  index: string,
+  fleet: Fleet,
+  timeoutMs: number,
+  ingest?: IngestProcess,
+): Promise<void> {
+  await waitFor(
+    "every acknowledged sample indexed",
+    async () => (await oracle(client, index, fleet)).lost.length === 0,
+    timeoutMs,
+  ).catch(async (error: Error) => {
+    const { lost, acked } = await oracle(client, index, fleet);
+    const report = ingest ? `\n${await ingestReport(ingest)}` : "";
+    throw new Error(`${error.message}: ${lost.length} of ${acked} lost${report}`);
+  });
 }
 
 /** A valid load sample; `seq` makes each timestamp, and so each sample identity, distinct. */

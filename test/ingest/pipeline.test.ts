@@ -13,6 +13,7 @@ import {
   oracle,
   spawnIngest,
   waitFor,
+  waitForNoLoss,
   type IngestProcess,
 } from "./fleet.ts";
 
@@ -179,11 +180,7 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
         settings: { "index.blocks.read_only_allow_delete": null },
       });
     }
-    await waitFor(
-      "every blocked sample",
-      async () => (await oracle(es, loadStream, fleet)).lost.length === 0,
-      90_000,
-    );
+    await waitForNoLoss(es, loadStream, fleet, 90_000);
     const verdict = await oracle(es, loadStream, fleet);
     assert.deepEqual([verdict.lost.length, verdict.duplicated.length], [0, 0]);
   });

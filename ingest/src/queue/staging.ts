@@ -16,8 +16,9 @@ import type { IndexedDocument } from "../documents.ts";
  * The documents cross the network twice (in, and out to the worker) and are never re-encoded. A
  * crash between the move and the add, or a move run twice because ioredis resent it after a
  * dropped connection, leaves a batch without a job: the batcher queues the batches it finds at
- * start and after every reconnect (the job id is the key, so a batch is never queued twice). A crash of the
- * worker between DEL and completing the job leaves a job whose batch is gone: nothing to do.
+ * start and after every reconnect (the job id is the key, so a batch is never queued twice). A
+ * crash of the worker between DEL and completing the job leaves a job whose batch is gone: nothing
+ * to do.
  * On Redis Cluster, give the prefix a hash tag ({…}) so that a staging list and its batches share a slot.
  */
 /**
@@ -130,7 +131,7 @@ export class Staging {
     await this.loop;
   }
 
-  /** Batches moved out of the staging list whose job was never added (a crash or a lost reply in between). */
+  /** Batches moved out of the staging list whose job was never added (a crash or a lost reply between). */
   private async requeueOrphans(): Promise<void> {
     let cursor = "0";
     do {

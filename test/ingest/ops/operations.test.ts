@@ -7,10 +7,10 @@ import { MosquittoService, RedisService, sharedServices, uniqueName } from "../.
 import {
   Fleet,
   httpPortOf,
-  ingestReport,
   oracle,
   spawnIngest,
   waitFor,
+  waitForNoLoss,
   type IngestProcess,
 } from "../fleet.ts";
 
@@ -109,7 +109,7 @@ describe("operating the ingest", () => {
     await publishing;
     await start(envFor(namespace));
     const index = dataStreamName("load", namespace);
-    await waitFor("everything", async () => (await oracle(es, index, fleet)).lost.length === 0, 90_000);
+    await waitForNoLoss(es, index, fleet, 90_000);
     assert.equal((await oracle(es, index, fleet)).duplicated.length, 0);
   });
 
@@ -152,14 +152,7 @@ describe("operating the ingest", () => {
         });
         await admin.quit();
       }
-      await waitFor(
-        "everything",
-        async () => (await oracle(es, index, fleet)).lost.length === 0,
-        120_000,
-      ).catch(async (error: Error) => {
-        const { lost, acked } = await oracle(es, index, fleet);
-        throw new Error(`${error.message}: ${lost.length} of ${acked} lost\n${await ingestReport(ingest)}`);
-      });
+      await waitForNoLoss(es, index, fleet, 120_000, ingest);
       assert.equal((await oracle(es, index, fleet)).duplicated.length, 0);
     } finally {
       await redis.process.stop();

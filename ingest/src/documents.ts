@@ -1,6 +1,6 @@
 import { hash } from "node:crypto";
-import type { Decoded } from "../../agent/src/contract/index.ts";
-import { dataStreamName, deadLetterDataStream } from "./setup/index-templates.ts";
+import { STATUS_LEVEL, type Decoded, type RejectionReason } from "../../agent/src/contract/index.ts";
+import { DEAD_LETTER_TEXT_LIMIT, dataStreamName, deadLetterDataStream } from "./setup/index-templates.ts";
 
 /**
  * One document on its way to Elasticsearch: where it goes, its idempotent id, and its body as JSON
@@ -16,6 +16,8 @@ export interface IndexedDocument {
 /** How much of a rejected payload the dead letter keeps. */
 export const DEAD_LETTER_PAYLOAD_LIMIT = 2048;
 
+const cut = (text: string, limit: number) => (text.length > limit ? `${text.slice(0, limit)}…` : text);
+
 // One-shot hashing (no Hash object per message).
 const digest = (...parts: string[]) => hash("sha1", parts.join("\u0000"), "base64url");
 
@@ -24,13 +26,30 @@ const digest = (...parts: string[]) => hash("sha1", parts.join("\u0000"), "base6
  * broker resends what was not acknowledged) gets the same id, and `create` answers 409 instead of
  * indexing it twice.
  */
-export function sampleDocument(decoded: Extract<Decoded, { ok: true }>, namespace: string): IndexedDocument {
+export function sampleDocument(
+  decoded: Extract<Decoded, { ok: true }>,
+  namespace: string,
+  receivedAt: number = Date.now(),
+): IndexedDocument {
   const timestamp = decoded.message["@timestamp"];
   return {
     index: dataStreamName(decoded.kind, namespace),
     id: digest(decoded.host, decoded.kind, timestamp),
-    source: decoded.text,
+    source: decoded.kind === STATUS_LEVEL ? withIngested(decoded.message, receivedAt) : decoded.text,
   };
+}
+
+/**
+ * A status carries the moment the ingest received it (ECS `event.ingested`), which is what orders
+ * a host's statuses: a Last Will is stamped when the agent connected, before the "online" it sent
+ * after connecting, and is delivered only when the agent dies. A redelivered status keeps its id,
+ * so its later `event.ingested` never makes a second document.
+ */
+function withIngested(message: Extract<Decoded, { ok: true }>["message"], receivedAt: number): string {
+  return JSON.stringify({
+    ...message,
+    event: { ...message.event, ingested: new Date(receivedAt).toISOString() },
+  });
 }
 
 /** A message the ingest cannot accept, kept with its reason (ECS: error.message, event.original). */
@@ -39,11 +58,9 @@ export function deadLetterDocument(
   payload: string,
   reason: string,
   namespace: string,
-  host?: string,
-  errorType = "invalid_message",
+  host: string | undefined,
+  errorType: RejectionReason,
 ): IndexedDocument {
-  const original =
-    payload.length > DEAD_LETTER_PAYLOAD_LIMIT ? `${payload.slice(0, DEAD_LETTER_PAYLOAD_LIMIT)}…` : payload;
   return {
     index: deadLetterDataStream(namespace),
     // The same bad message redelivered is still one dead letter.
@@ -51,9 +68,13 @@ export function deadLetterDocument(
     source: JSON.stringify({
       "@timestamp": new Date().toISOString(),
       ...(host ? { host: { name: host } } : {}),
-      event: { dataset: "telemetry.deadletter", kind: "pipeline_error", original },
-      error: { type: errorType, message: reason },
-      mqtt: { topic },
+      event: {
+        dataset: "telemetry.deadletter",
+        kind: "pipeline_error",
+        original: cut(payload, DEAD_LETTER_PAYLOAD_LIMIT),
+      },
+      error: { type: errorType, message: cut(reason, DEAD_LETTER_TEXT_LIMIT) },
+      mqtt: { topic: cut(topic, DEAD_LETTER_TEXT_LIMIT) },
     }),
   };
 }

@@ -64,25 +64,20 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     await installTemplates(elasticsearch, { namespace: config.namespace, retention: config.retention }, log);
   else log.info({ event: "templates_skipped" }, "index templates are installed by the setup step");
 
+  const queuedKey = `${config.redis.prefix}:queued-documents:${config.namespace}`;
   const staging = new Staging(
     redis,
     queue,
     {
       key: `${config.redis.prefix}:staging:${config.mqtt.clientId}`,
+      queuedKey,
       batchSize: config.batchSize,
       flushIntervalMs: config.flushIntervalMs,
     },
     (count) => metrics.queued.inc(count),
   );
 
-  const depth = async (): Promise<number> => {
-    const [staged, counts] = await Promise.all([
-      staging.length(),
-      queue.getJobCounts("wait", "active", "delayed", "prioritized"),
-    ]);
-    // Jobs hold up to a batch each: an upper bound is what backpressure needs.
-    return staged + Object.values(counts).reduce((a, b) => a + b, 0) * config.batchSize;
-  };
+  const depth = () => staging.depth();
   let lastDepth = 0;
   let paused = false;
   let stopping = false;
@@ -115,7 +110,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
       await new Promise((r) => setTimeout(r, 100));
   };
 
-  const indexer = new Indexer(elasticsearch, batchStore(redis), config.namespace, metrics, log);
+  const indexer = new Indexer(elasticsearch, batchStore(redis, queuedKey), config.namespace, metrics, log);
   const worker = new Worker(queueName, (job) => indexer.process(job), {
     connection,
     concurrency: config.concurrency,

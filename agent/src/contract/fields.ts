@@ -15,9 +15,16 @@ export function esTyped<T extends TSchema>(schema: T, esType: EsFieldType): T {
 /** A fraction from 0 to 1 (Metricbeat's `.pct` convention: 0.25 is 25 %). */
 export const Fraction = (options: NumberOptions = {}) =>
   esTyped(Type.Number({ minimum: 0, maximum: 1, ...options }), "float");
+/**
+ * The largest integer the contract accepts: Elasticsearch's `long` holds up to 2^63 − 1, but a JSON
+ * number past 2^53 − 1 is no longer exact once parsed, so the bound is the exact one.
+ */
+export const MAX_INTEGER = Number.MAX_SAFE_INTEGER;
+/** A non-negative integer mapped as `long` (counts, milliseconds). */
+export const Long = (options: NumberOptions = {}) =>
+  esTyped(Type.Integer({ minimum: 0, maximum: MAX_INTEGER, ...options }), "long");
 /** A non-negative count of bytes. */
-export const Bytes = (options: NumberOptions = {}) =>
-  esTyped(Type.Integer({ minimum: 0, ...options }), "long");
+export const Bytes = (options: NumberOptions = {}) => Long(options);
 /** Degrees Celsius from a CPU or SoC sensor; the range excludes the 0 and -1 that broken sensors report. */
 export const Celsius = (options: NumberOptions = {}) =>
   esTyped(Type.Number({ exclusiveMinimum: -60, maximum: 150, not: { enum: [0, -1] }, ...options }), "float");
@@ -26,8 +33,10 @@ export const Keyword = (options: { maxLength?: number; minLength?: number; patte
 export const Timestamp = () =>
   esTyped(
     Type.String({
-      // ISO 8601 UTC with milliseconds, as the agent stamps it.
+      // ISO 8601 UTC with milliseconds, as the agent stamps it; "date-time" also refuses dates that
+      // do not exist (month 13, 30 February), which Elasticsearch would refuse with a 400.
       pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$",
+      format: "date-time",
       description: "moment of sampling, ISO 8601 UTC with milliseconds",
     }),
     "date",

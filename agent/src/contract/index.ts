@@ -8,4 +8,5 @@ export * from "./fields.ts";
 export * from "./envelope.ts";
 export * from "./metrics.ts";
 export * from "./status.ts";
+export * from "./rejection.ts";
 export * from "./validate.ts";

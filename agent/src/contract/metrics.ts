@@ -23,7 +23,15 @@ export const CpuSample = envelope(
       iowait: norm(),
       idle: norm(),
       /** Busy fraction of each logical core, in core order. */
-      per_core: Type.Object({ busy: Type.Object({ pct: Type.Array(Fraction(), { maxItems: 1024 }) }) }),
+      per_core: Type.Object(
+        {
+          busy: Type.Object(
+            { pct: Type.Array(Fraction(), { maxItems: 1024 }) },
+            { additionalProperties: false },
+          ),
+        },
+        { additionalProperties: false },
+      ),
     },
     { additionalProperties: false },
   ),

@@ -1,6 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Agent, Host } from "./envelope.ts";
-import { esTyped, Keyword, Timestamp } from "./fields.ts";
+import { esTyped, Keyword, Long, Timestamp } from "./fields.ts";
+import { METRIC_NAMES } from "./metrics.ts";
 
 /**
  * The retained payload of `telemetry/v1/<host>/status`: "online" on connect, "offline" on a clean
@@ -20,16 +21,18 @@ export const StatusMessage = Type.Object(
       {
         status: esTyped(Type.Union([Type.Literal("online"), Type.Literal("offline")]), "keyword"),
         /** Sampling interval, so "not reported within three intervals" can be computed per host. */
-        interval: Type.Object(
-          { ms: esTyped(Type.Integer({ minimum: 1000 }), "long") },
+        interval: Type.Object({ ms: Long({ minimum: 1000 }) }, { additionalProperties: false }),
+        /** Per metric, the sensor it reads or "none" (e.g. temperature on a virtual machine). */
+        // Closed: its keys are the contract's metric names, so one host cannot add fields to the
+        // status stream's mapping (an open record let a single node fill the index's field limit).
+        sensors: Type.Object(
+          Object.fromEntries(METRIC_NAMES.map((m) => [m, Type.Optional(Keyword({ maxLength: 128 }))])),
           { additionalProperties: false },
         ),
-        /** Per metric, the sensor it reads or "none" (e.g. temperature on a virtual machine). */
-        sensors: Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]*$" }), Keyword({ maxLength: 128 })),
         /** Samples the agent dropped from its offline buffer since it started (oldest first). */
         buffer: Type.Object(
           {
-            dropped: esTyped(Type.Integer({ minimum: 0 }), "long"),
+            dropped: Long(),
           },
           { additionalProperties: false },
         ),

@@ -21,6 +21,18 @@ function hostOf(source: string): string | undefined {
   }
 }
 
+/**
+ * A request-level refusal that no retry of the same request can change: every 4xx but the ones
+ * that say "later" (408, 429) or "not you, the credentials" (401, 403).
+ */
+function refusedAsAWhole(status: number): boolean {
+  return status >= 400 && status < 500 && ![401, 403, 408, 429].includes(status);
+}
+
+interface RefusalBody {
+  error?: { type?: string; reason?: string };
+}
+
 /** Retry rounds inside one job before it is handed back to BullMQ to retry later. */
 const ROUNDS_PER_ATTEMPT = 6;
 
@@ -79,18 +91,29 @@ export class Indexer {
       });
       items = response.items.map((item) => item.create ?? Object.values(item)[0]!);
     } catch (error) {
-      if (error instanceof errors.ResponseError && error.statusCode === 413 && documents.length > 1) {
-        // Too large for one request: halve it until it fits.
-        const half = Math.ceil(documents.length / 2);
-        const rest = [
-          ...(await this.attempt(documents.slice(0, half))),
-          ...(await this.attempt(documents.slice(half))),
-        ];
-        return rest;
+      const status = error instanceof errors.ResponseError ? error.statusCode : undefined;
+      if (status !== undefined && refusedAsAWhole(status)) {
+        if (documents.length > 1) {
+          // One document can make Elasticsearch refuse the whole request (a line that breaks the
+          // NDJSON framing, a body too large): halve until the one at fault stands alone.
+          const half = Math.ceil(documents.length / 2);
+          return [
+            ...(await this.attempt(documents.slice(0, half))),
+            ...(await this.attempt(documents.slice(half))),
+          ];
+        }
+        const refusal = (error as errors.ResponseError).body as RefusalBody | undefined;
+        return this.deadLetter([
+          {
+            document: documents[0]!,
+            type: refusal?.error?.type ?? `http_${status}`,
+            reason: refusal?.error?.reason ?? `status ${status}`,
+          },
+        ]);
       }
       this.log.warn(
-        { event: "bulk_failed", documents: documents.length, err: (error as Error).message },
-        "bulk request failed; will retry",
+        { event: "bulk_failed", documents: documents.length, status, err: (error as Error).message },
+        "bulk request to Elasticsearch failed; will retry",
       );
       return documents;
     } finally {
@@ -104,10 +127,22 @@ export class Indexer {
       outcome.accepted.filter((i) => documents[i]!.index.startsWith("logs-telemetry.deadletter-")),
     );
     if (deadLetters.size > 0) this.metrics.deadLettered.inc(deadLetters.size);
-    const next = outcome.retry.map((i) => documents[i]!);
-    for (const { position, type, reason } of outcome.rejected) {
-      const document = documents[position]!;
+    const rejected = outcome.rejected.map(({ position, type, reason }) => ({
+      document: documents[position]!,
+      type,
+      reason,
+    }));
+    return [...outcome.retry.map((i) => documents[i]!), ...this.deadLetter(rejected)];
+  }
+
+  /** Dead letters for what Elasticsearch refused, with its reason; a refused dead letter is dropped. */
+  private deadLetter(
+    refused: Array<{ document: IndexedDocument; type: string; reason: string }>,
+  ): IndexedDocument[] {
+    const next: IndexedDocument[] = [];
+    for (const { document, type, reason } of refused) {
       if (document.index.startsWith("logs-telemetry.deadletter-")) {
+        this.metrics.deadLettersDropped.inc();
         this.log.error(
           { event: "dead_letter_rejected", type, reason },
           "Elasticsearch rejected a dead letter; dropped",
@@ -124,10 +159,10 @@ export class Indexer {
         deadLetterDocument(
           topic,
           document.source,
-          `elasticsearch: ${type}: ${reason}`,
+          `elasticsearch_rejected: ${type}: ${reason}`,
           this.namespace,
           host,
-          type,
+          "elasticsearch_rejected",
         ),
       );
     }

@@ -172,12 +172,25 @@ export class Intake {
     const decoded = decodeMessage(packet.topic, payload);
     if (decoded.ok) return sampleDocument(decoded, this.config.namespace);
     const text = payload.toString("utf8");
-    metrics.invalid.inc({ reason: decoded.reason.split(":")[0] ?? "invalid" });
+    metrics.invalid.inc({ reason: decoded.code });
     log.warn(
-      { event: "message_invalid", topic: packet.topic, reason: decoded.reason },
+      // A topic may be 64 KiB: the log keeps its start, the dead letter what its mapping holds.
+      {
+        event: "message_invalid",
+        topic: packet.topic.slice(0, 256),
+        code: decoded.code,
+        reason: decoded.reason,
+      },
       "invalid message; dead-lettering it",
     );
-    return deadLetterDocument(packet.topic, text, decoded.reason, this.config.namespace, decoded.host);
+    return deadLetterDocument(
+      packet.topic,
+      text,
+      decoded.reason,
+      this.config.namespace,
+      decoded.host,
+      decoded.code,
+    );
   }
 
   /** One Redis write for the whole batch, then its PUBACKs; the next batch is scheduled after it. */

@@ -9,11 +9,16 @@ export function createMetrics() {
     registry,
     received: counter("messages_received_total", "MQTT messages received"),
     acked: counter("messages_acked_total", "MQTT messages acknowledged after they were durable in Redis"),
-    invalid: counter("messages_invalid_total", "Messages that failed validation", ["reason"]),
+    // `reason` takes only the contract's REJECTION_REASONS: a closed set whatever the input.
+    invalid: counter("messages_invalid_total", "Messages that failed validation, by reason", ["reason"]),
     queued: counter("documents_queued_total", "Documents moved from staging into bulk jobs"),
     indexed: counter("documents_indexed_total", "Documents Elasticsearch accepted"),
     duplicates: counter("documents_duplicate_total", "Documents already indexed (409), counted as done"),
     deadLettered: counter("documents_dead_lettered_total", "Documents written to the dead-letter stream"),
+    deadLettersDropped: counter(
+      "dead_letters_dropped_total",
+      "Dead letters Elasticsearch refused in turn: logged, not stored",
+    ),
     retries: counter("bulk_item_retries_total", "Bulk items sent again after 429, 5xx or a transport error"),
     queueDepth: new Gauge({
       name: "telemetry_ingest_queue_depth",

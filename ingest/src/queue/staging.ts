@@ -45,6 +45,11 @@ export function parseStagedLine(line: string): IndexedDocument & { stagedAt: num
 export interface StagingOptions {
   /** The staging list; batches are `<key>:batch:<n>`. */
   key: string;
+  /**
+   * A counter of the documents in batch lists not yet indexed, shared by every instance on the
+   * queue: backpressure counts documents, not jobs (a job may hold one document or a full batch).
+   */
+  queuedKey: string;
   batchSize: number;
   flushIntervalMs: number;
 }
@@ -54,7 +59,11 @@ export interface BatchJob {
   batch: string;
 }
 
-/** Moves up to n entries from the head of the staging list into a new batch list, atomically. */
+/**
+ * Moves up to n entries from the head of the staging list into a new batch list, atomically.
+ * KEYS: staging list, batch sequence, queued-documents counter. ARGV: n, force (1/0), now (ms),
+ * flush interval (ms). Returns {batch key, count}, or nil when nothing is due.
+ */
 const MOVE_BATCH = `
 local n = tonumber(ARGV[1])
 local items = redis.call('LRANGE', KEYS[1], 0, n - 1)
@@ -66,6 +75,7 @@ end
 local key = KEYS[1] .. ':batch:' .. redis.call('INCR', KEYS[2])
 redis.call('RPUSH', key, unpack(items))
 redis.call('LTRIM', KEYS[1], #items, -1)
+redis.call('INCRBY', KEYS[3], #items)
 return {key, #items}
 `;
 
@@ -99,7 +109,7 @@ export class Staging {
     private readonly onQueued: (count: number) => void,
   ) {
     // EVALSHA after the first call: the script is not resent with every batch.
-    redis.defineCommand("telemetryMoveBatch", { numberOfKeys: 2, lua: MOVE_BATCH });
+    redis.defineCommand("telemetryMoveBatch", { numberOfKeys: 3, lua: MOVE_BATCH });
     // The first "ready" is the first connection: the scan at start, queued until then, covers it.
     let connectedBefore = redis.status === "ready";
     redis.on("ready", () => {
@@ -118,6 +128,15 @@ export class Staging {
 
   async length(): Promise<number> {
     return this.redis.llen(this.options.key);
+  }
+
+  /** Documents staged or in batch lists, not yet indexed: what backpressure weighs. */
+  async depth(): Promise<number> {
+    const [staged, queued] = await Promise.all([
+      this.redis.llen(this.options.key),
+      this.redis.get(this.options.queuedKey),
+    ]);
+    return staged + Math.max(0, Number(queued ?? 0));
   }
 
   start(): void {
@@ -189,6 +208,7 @@ export class Staging {
     const moved = (await (this.redis as unknown as MoveBatch).telemetryMoveBatch(
       this.options.key,
       `${this.options.key}:batch:seq`,
+      this.options.queuedKey,
       this.options.batchSize,
       force ? 1 : 0,
       Date.now(),
@@ -218,13 +238,31 @@ export interface BatchStore {
   remove(batch: string): Promise<void>;
 }
 
-export function batchStore(redis: Redis): BatchStore {
+/**
+ * Deletes a batch list and takes its documents off the queued-documents counter, atomically.
+ * KEYS: batch list, counter. A batch already gone takes nothing off; the counter never goes below 0
+ * (batches moved before the counter existed were never added to it).
+ */
+const REMOVE_BATCH = `
+local n = redis.call('LLEN', KEYS[1])
+if n == 0 then return 0 end
+redis.call('DEL', KEYS[1])
+if redis.call('DECRBY', KEYS[2], n) < 0 then redis.call('SET', KEYS[2], 0) end
+return n
+`;
+
+export function batchStore(redis: Redis, queuedKey: string): BatchStore {
+  redis.defineCommand("telemetryRemoveBatch", { numberOfKeys: 2, lua: REMOVE_BATCH });
   return {
     read: (batch) => redis.lrange(batch, 0, -1),
     remove: async (batch) => {
-      await redis.del(batch);
+      await (redis as unknown as RemoveBatch).telemetryRemoveBatch(batch, queuedKey);
     },
   };
+}
+
+interface RemoveBatch {
+  telemetryRemoveBatch(batch: string, queuedKey: string): Promise<unknown>;
 }
 
 /** BullMQ job ids may not contain ":" (it separates its own keys). */

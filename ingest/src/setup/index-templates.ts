@@ -47,6 +47,13 @@ export function deadLetterDataStream(namespace: string): string {
 
 type Mapping = Record<string, unknown>;
 
+/**
+ * How much of a topic or a reason a dead letter keeps: an MQTT topic may be 65,535 bytes, and a
+ * keyword longer than Elasticsearch's 32,766-byte term limit would make the dead letter itself
+ * fail. `ignore_above` matches, so a cut value is indexed and a longer one is still stored.
+ */
+export const DEAD_LETTER_TEXT_LIMIT = 1024;
+
 /** The mapping of one schema node: objects recurse, arrays take their items' type, leaves their x-es-type. */
 export function mappingOf(schema: TSchema): Mapping | undefined {
   const esType = (schema as Record<string, unknown>)[ES_TYPE];
@@ -60,10 +67,6 @@ export function mappingOf(schema: TSchema): Mapping | undefined {
       if (mapped) properties[key] = mapped;
     }
     return { properties };
-  }
-  if (schema.type === "object" && schema.patternProperties) {
-    // A record (status sensors): keys are metric names, values keywords.
-    return { type: "object", dynamic: true };
   }
   return undefined;
 }
@@ -81,10 +84,22 @@ const DEAD_LETTER_MAPPINGS = {
         ingested: { type: "date" },
       },
     },
-    error: { properties: { message: { type: "keyword", ignore_above: 8191 }, type: { type: "keyword" } } },
-    mqtt: { properties: { topic: { type: "keyword" } } },
+    error: {
+      properties: {
+        message: { type: "keyword", ignore_above: DEAD_LETTER_TEXT_LIMIT + 1 },
+        type: { type: "keyword" },
+      },
+    },
+    mqtt: { properties: { topic: { type: "keyword", ignore_above: DEAD_LETTER_TEXT_LIMIT + 1 } } },
   },
 };
+
+/** Status documents also carry `event.ingested`, set by the ingest (see documents.ts). */
+function withIngested(kind: string, properties: Mapping): Mapping {
+  if (kind !== STATUS_LEVEL) return properties;
+  const event = properties.event as { properties: Mapping };
+  return { ...properties, event: { properties: { ...event.properties, ingested: { type: "date" } } } };
+}
 
 export function buildIndexTemplates(options: TemplateOptions): IndexTemplate[] {
   const settings = {
@@ -105,13 +120,7 @@ export function buildIndexTemplates(options: TemplateOptions): IndexTemplate[] {
         template: {
           settings,
           // Unknown fields are not indexed: the contract, not the payload, decides the mapping.
-          mappings: {
-            dynamic: false,
-            properties: mapped.properties,
-            dynamic_templates: [
-              { sensors: { path_match: "telemetry.sensors.*", mapping: { type: "keyword" } } },
-            ],
-          },
+          mappings: { dynamic: false, properties: withIngested(kind, mapped.properties) },
           ...lifecycle,
         },
         _meta: meta,

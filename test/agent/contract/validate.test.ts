@@ -1,9 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { TSchema } from "@sinclair/typebox";
 import {
+  MAX_CLOCK_SKEW_MS,
+  MAX_MESSAGE_AGE_MS,
   MAX_PAYLOAD_BYTES,
   METRIC_NAMES,
+  METRIC_SCHEMAS,
+  REJECTION_REASONS,
+  StatusMessage,
   decodeMessage,
+  type RejectionReason,
   sampleTopic,
   schemaProblems,
   statusTopic,
@@ -35,40 +42,91 @@ const status = {
   },
 };
 
+// The receiver's clock in these cases: the samples were taken a second before.
+const now = Date.parse(base["@timestamp"]) + 1000;
+const decode = (topic: string, payload: string | Uint8Array) => decodeMessage(topic, payload, { now });
+const withLoad = (fields: Record<string, unknown>) => ({
+  ...load,
+  system: { load: { ...load.system.load, ...fields } },
+});
+const at = (timestamp: string) => JSON.stringify({ ...load, "@timestamp": timestamp });
+
 describe("decodeMessage", () => {
   it("accepts a well-formed sample and names its host and metric", () => {
-    const decoded = decodeMessage(sampleTopic("node-1", "load"), JSON.stringify(load));
+    const decoded = decode(sampleTopic("node-1", "load"), JSON.stringify(load));
     assert.equal(decoded.ok, true);
     assert.equal(decoded.host, "node-1");
     assert.equal(decoded.kind, "load");
   });
 
   it("accepts a status message on the status topic", () => {
-    const decoded = decodeMessage(statusTopic("node-1"), Buffer.from(JSON.stringify(status)));
+    const decoded = decode(statusTopic("node-1"), Buffer.from(JSON.stringify(status)));
     assert.equal(decoded.ok, true);
     assert.equal(decoded.kind, "status");
   });
 
-  const rejects: Array<[string, string, string | Uint8Array, RegExp]> = [
-    ["a payload that is not JSON", sampleTopic("node-1", "load"), "{oops", /^not JSON/],
-    ["an unknown metric", sampleTopic("node-1", "disk"), JSON.stringify(load), /^unknown metric "disk"/],
+  it("keeps a compact payload's text as it came, and gives a pretty-printed one back on one line", () => {
+    const compact = JSON.stringify(load);
+    const asSent = decode(sampleTopic("node-1", "load"), compact);
+    assert.equal(asSent.ok && asSent.text, compact);
+    for (const pretty of [
+      JSON.stringify(load, null, 2),
+      JSON.stringify(load, null, "\t").replaceAll("\n", "\r\n"),
+    ]) {
+      const decoded = decode(sampleTopic("node-1", "load"), pretty);
+      assert.equal(decoded.ok, true);
+      assert.equal(decoded.ok && decoded.text, compact, "no line break can reach the NDJSON body");
+    }
+  });
+
+  it("accepts a sample taken up to the allowed skew ahead and up to the allowed age behind", () => {
+    assert.equal(
+      decode(sampleTopic("node-1", "load"), at(new Date(now + MAX_CLOCK_SKEW_MS).toISOString())).ok,
+      true,
+    );
+    assert.equal(
+      decode(sampleTopic("node-1", "load"), at(new Date(now - MAX_MESSAGE_AGE_MS).toISOString())).ok,
+      true,
+    );
+  });
+
+  const rejects: Array<[string, string, string | Uint8Array, RejectionReason, RegExp]> = [
+    ["a payload that is not JSON", sampleTopic("node-1", "load"), "{oops", "not_json", /JSON/],
+    ["an unknown metric", sampleTopic("node-1", "disk"), JSON.stringify(load), "unknown_metric", /"disk"/],
     [
       "a payload whose host differs from the topic's",
       sampleTopic("node-2", "load"),
       JSON.stringify(load),
-      /^spoofed: payload host "node-1" differs from topic host "node-2"/,
+      "spoofed",
+      /payload host "node-1" differs from topic host "node-2"/,
+    ],
+    [
+      "a duplicate host key, whose last value would otherwise pass the spoof check",
+      sampleTopic("node-1", "load"),
+      JSON.stringify(load).replace('"host":{', '"host":{"name":"node-2"},"host":{'),
+      "duplicate_key",
+      /key "host" appears twice in \//,
+    ],
+    [
+      "a duplicate key in a nested object",
+      sampleTopic("node-1", "load"),
+      JSON.stringify(load).replace('"cores":4', '"cores":4,"cores":4'),
+      "duplicate_key",
+      /key "cores" appears twice in \/system\/load/,
     ],
     [
       "a wrong type",
       sampleTopic("node-1", "load"),
-      JSON.stringify({ ...load, system: { load: { ...load.system.load, "1": "high" } } }),
-      /^schema: \/system\/load\/1 must be number/,
+      JSON.stringify(withLoad({ "1": "high" })),
+      "schema",
+      /\/system\/load\/1 must be number/,
     ],
     [
-      "an out-of-range fraction",
+      "an out-of-range count",
       sampleTopic("node-1", "load"),
-      JSON.stringify({ ...load, system: { load: { ...load.system.load, cores: 0 } } }),
-      /^schema: \/system\/load\/cores must be >= 1/,
+      JSON.stringify(withLoad({ cores: 0 })),
+      "integer_out_of_range",
+      /\/system\/load\/cores must be >= 1/,
     ],
     [
       "a 0 °C reading, which is what a missing sensor reports",
@@ -77,46 +135,189 @@ describe("decodeMessage", () => {
         ...temperature,
         system: { temperature: { ...temperature.system.temperature, celsius: 0 } },
       }),
-      /^schema: \/system\/temperature\/celsius must NOT be valid/,
+      "schema",
+      /\/system\/temperature\/celsius must NOT be valid/,
     ],
     [
       "a timestamp without milliseconds",
       sampleTopic("node-1", "load"),
-      JSON.stringify({ ...load, "@timestamp": "2026-11-25T01:00:00Z" }),
-      /^schema: \/@timestamp must match pattern/,
+      at("2026-11-25T01:00:00Z"),
+      "bad_timestamp",
+      /\/@timestamp must match/,
     ],
     [
-      "an unknown field",
+      "month 13",
+      sampleTopic("node-1", "load"),
+      at("2026-13-01T01:00:00.000Z"),
+      "bad_timestamp",
+      /format "date-time"/,
+    ],
+    [
+      "30 February",
+      sampleTopic("node-1", "load"),
+      at("2026-02-30T01:00:00.000Z"),
+      "bad_timestamp",
+      /format "date-time"/,
+    ],
+    [
+      "hour 24",
+      sampleTopic("node-1", "load"),
+      at("2026-11-25T24:00:00.000Z"),
+      "bad_timestamp",
+      /format "date-time"/,
+    ],
+    [
+      "a sample from 2099",
+      sampleTopic("node-1", "load"),
+      at("2099-01-01T00:00:00.000Z"),
+      "timestamp_in_future",
+      /min ahead/,
+    ],
+    [
+      "a sample just past the clock skew allowed",
+      sampleTopic("node-1", "load"),
+      at(new Date(now + MAX_CLOCK_SKEW_MS + 1000).toISOString()),
+      "timestamp_in_future",
+      /min ahead/,
+    ],
+    [
+      "a sample older than any offline buffer replays",
+      sampleTopic("node-1", "load"),
+      at(new Date(now - MAX_MESSAGE_AGE_MS - 1000).toISOString()),
+      "timestamp_too_old",
+      /h old/,
+    ],
+    [
+      "a sample from 1970",
+      sampleTopic("node-1", "load"),
+      at("1970-01-01T00:00:00.000Z"),
+      "timestamp_too_old",
+      /h old/,
+    ],
+    [
+      "a status dated 2099, which would outrank a real offline",
+      statusTopic("node-1"),
+      JSON.stringify({ ...status, "@timestamp": "2099-01-01T00:00:00.000Z" }),
+      "timestamp_in_future",
+      /min ahead/,
+    ],
+    [
+      "an integer past Elasticsearch's long",
+      sampleTopic("node-1", "memory"),
+      JSON.stringify({
+        ...base,
+        event: { dataset: "telemetry.memory" },
+        system: { memory: { total: 9223372036854775808, used: { bytes: 1, pct: 0.1 }, actual: { free: 1 } } },
+      }),
+      "integer_out_of_range",
+      /\/system\/memory\/total must be <= 9007199254740991/,
+    ],
+    [
+      "a negative byte count",
+      sampleTopic("node-1", "memory"),
+      JSON.stringify({
+        ...base,
+        event: { dataset: "telemetry.memory" },
+        system: { memory: { total: -1, used: { bytes: 1, pct: 0.1 }, actual: { free: 1 } } },
+      }),
+      "integer_out_of_range",
+      /must be >= 0/,
+    ],
+    [
+      "a buffer drop count past the exact integers",
+      statusTopic("node-1"),
+      JSON.stringify({ ...status, telemetry: { ...status.telemetry, buffer: { dropped: 2 ** 60 } } }),
+      "integer_out_of_range",
+      /\/telemetry\/buffer\/dropped/,
+    ],
+    [
+      "an unknown top-level field",
       sampleTopic("node-1", "load"),
       JSON.stringify({ ...load, extra: 1 }),
-      /^schema: \/ must NOT have additional properties/,
+      "unknown_field",
+      /additional properties "extra"/,
+    ],
+    [
+      "an unknown field under per_core",
+      sampleTopic("node-1", "cpu"),
+      JSON.stringify({
+        ...base,
+        event: { dataset: "telemetry.cpu" },
+        system: {
+          cpu: {
+            cores: 1,
+            total: { norm: { pct: 0.1 } },
+            user: { norm: { pct: 0.1 } },
+            system: { norm: { pct: 0 } },
+            iowait: { norm: { pct: 0 } },
+            idle: { norm: { pct: 0.9 } },
+            per_core: { busy: { pct: [0.1], extra: 1 }, other: {} },
+          },
+        },
+      }),
+      "unknown_field",
+      /\/system\/cpu\/per_core/,
+    ],
+    [
+      "a status sensor key that is not a metric",
+      statusTopic("node-1"),
+      JSON.stringify({ ...status, telemetry: { ...status.telemetry, sensors: { gpu0: "nvml" } } }),
+      "unknown_field",
+      /\/telemetry\/sensors must NOT have additional properties "gpu0"/,
     ],
     [
       "an oversized payload",
       sampleTopic("node-1", "load"),
       "x".repeat(MAX_PAYLOAD_BYTES + 1),
-      new RegExp(`^oversized: ${MAX_PAYLOAD_BYTES + 1} bytes, the limit is ${MAX_PAYLOAD_BYTES}`),
+      "oversized",
+      new RegExp(`${MAX_PAYLOAD_BYTES + 1} bytes, the limit is ${MAX_PAYLOAD_BYTES}`),
     ],
     [
       "a topic outside the tree",
       "other/node-1/load",
       JSON.stringify(load),
-      /^bad topic: topic "other\/node-1\/load" is outside/,
+      "bad_topic",
+      /topic "other\/node-1\/load" is outside/,
     ],
     [
       "a topic with an extra level",
       "telemetry/v1/node-1/load/x",
       JSON.stringify(load),
-      /^bad topic: .* is not telemetry\/v1\/<host>\/<metric>/,
+      "bad_topic",
+      /is not telemetry\/v1\/<host>\/<metric>/,
     ],
   ];
-  for (const [what, topic, payload, reason] of rejects) {
-    it(`rejects ${what} with a reason`, () => {
-      const decoded = decodeMessage(topic, payload);
+  for (const [what, topic, payload, code, detail] of rejects) {
+    it(`rejects ${what} as ${code}`, () => {
+      const decoded = decode(topic, payload);
       assert.equal(decoded.ok, false);
-      assert.match(decoded.ok ? "" : decoded.reason, reason);
+      assert.equal(decoded.ok ? undefined : decoded.code, code);
+      assert.ok(decoded.ok || decoded.reason.startsWith(`${code}: `), "the reason starts with its code");
+      assert.match(decoded.ok ? "" : decoded.reason, detail);
     });
   }
+
+  it("gives every reason a description, and uses no other", () => {
+    const used = new Set(rejects.map(([, , , code]) => code));
+    for (const code of used) assert.ok(Object.hasOwn(REJECTION_REASONS, code));
+  });
+});
+
+describe("the contract's schemas", () => {
+  it("close every object: no unknown field is accepted anywhere", () => {
+    const open: string[] = [];
+    const walk = (schema: TSchema, path: string): void => {
+      if (schema.type === "object") {
+        if (schema.additionalProperties !== false) open.push(path || "/");
+        for (const [key, child] of Object.entries((schema.properties ?? {}) as Record<string, TSchema>))
+          walk(child, `${path}/${key}`);
+      }
+      if (schema.type === "array") walk(schema.items as TSchema, `${path}/[]`);
+    };
+    for (const [kind, schema] of [...Object.entries(METRIC_SCHEMAS), ["status", StatusMessage] as const])
+      walk(schema, kind);
+    assert.deepEqual(open, []);
+  });
 });
 
 describe("schemaProblems", () => {

@@ -39,7 +39,7 @@ describe("staging in Redis", () => {
   const queueConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(`${prefix}-bulk`, { connection: queueConnection });
   const key = `${prefix}:staging:test`;
-  const options = { key, batchSize: 3, flushIntervalMs: 60_000 };
+  const options = { key, queuedKey: `${prefix}:queued-documents`, batchSize: 3, flushIntervalMs: 60_000 };
   after(async () => {
     await queue.obliterate({ force: true });
     await queue.close();
@@ -56,7 +56,7 @@ describe("staging in Redis", () => {
     assert.equal(await staging.length(), 1);
     const [job] = await queue.getJobs(["waiting"]);
     const batch = (job!.data as { batch: string }).batch;
-    const lines = await batchStore(redis).read(batch);
+    const lines = await batchStore(redis, options.queuedKey).read(batch);
     assert.deepEqual(
       lines.map((l) => parseStagedLine(l).id),
       ["id-1", "id-2", "id-3"],
@@ -107,7 +107,7 @@ describe("staging in Redis", () => {
     const batches = (await queue.getJobs(["waiting"]))
       .map((j) => (j.data as { batch: string }).batch)
       .filter((b) => b.startsWith(own.key));
-    const ids = (await Promise.all(batches.map((b) => batchStore(redis).read(b))))
+    const ids = (await Promise.all(batches.map((b) => batchStore(redis, options.queuedKey).read(b))))
       .flat()
       .map((l) => parseStagedLine(l).id);
     assert.deepEqual(
@@ -115,6 +115,26 @@ describe("staging in Redis", () => {
       [1, 2, 3, 4, 5, 6].map((n) => `refused-${n}`),
     );
     assert.deepEqual(queued, [3, 3]);
+  });
+
+  it("weighs its depth in documents: staged ones, and those in batches until each batch is removed", async () => {
+    const own = { ...options, key: `${key}:depth`, queuedKey: `${key}:depth:queued` };
+    const staging = new Staging(redis, queue, own, () => undefined);
+    const store = batchStore(redis, own.queuedKey);
+    await staging.append([1, 2, 3, 4].map((n) => ({ ...document, id: `depth-${n}` })));
+    assert.equal(await staging.depth(), 4);
+    assert.equal(await staging.moveOne(), 3);
+    assert.equal(await staging.moveOne(true), 1, "a job of one document");
+    assert.equal(await staging.depth(), 4, "moved documents still weigh until indexed");
+    const batches = (await queue.getJobs(["waiting"]))
+      .map((j) => (j.data as { batch: string }).batch)
+      .filter((b) => b.startsWith(own.key));
+    assert.equal(batches.length, 2);
+    await store.remove(batches.find((b) => b.endsWith(":2"))!);
+    assert.equal(await staging.depth(), 3, "the one-document job took one off, not a batch size");
+    await store.remove(batches.find((b) => b.endsWith(":1"))!);
+    await store.remove(batches.find((b) => b.endsWith(":1"))!);
+    assert.equal(await staging.depth(), 0, "a batch removed twice takes nothing off the second time");
   });
 
   it("queues, after a reconnect, a batch that a move whose reply was lost left without a job", async () => {

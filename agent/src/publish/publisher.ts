@@ -84,6 +84,10 @@ export class Publisher {
     });
     client.on("close", () => {
       if (this.closing) return;
+      // The next connection's Last Will is stamped anew: a Will reused from an earlier connection
+      // would be, to a subscriber, the same message as the first crash's (same host and time).
+      if (this.status && client.options.will)
+        client.options.will.payload = Buffer.from(JSON.stringify(this.status("offline")));
       this.failures += 1;
       client.options.reconnectPeriod = reconnectDelay(this.failures);
       // A token may have been renewed while we were connected: send the current one next time.

@@ -325,7 +325,8 @@ async function main(): Promise<void> {
 
   // 3. Redis memory per queued sample: Elasticsearch stops answering while a fleet keeps sending.
   const queueFleet = simulate(s.broker.url, {
-    hosts: Math.round((sustained * 0.5) / perHost),
+    // At least one host: a machine too busy to sustain anything still gets its figure measured.
+    hosts: Math.max(1, Math.round((sustained * 0.5) / perHost)),
     seconds: 12,
     prefix: `q-${run}`,
     seed: 3,

@@ -3,7 +3,11 @@ import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
 import { MAX_PAYLOAD_BYTES, sampleTopic } from "../../agent/src/contract/index.ts";
-import { dataStreamName, deadLetterDataStream } from "../../ingest/src/setup/index-templates.ts";
+import {
+  buildIndexTemplates,
+  dataStreamName,
+  deadLetterDataStream,
+} from "../../ingest/src/setup/index-templates.ts";
 import { MosquittoService, sharedServices, uniqueName } from "../harness/index.ts";
 import {
   Fleet,
@@ -110,7 +114,7 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
     const valid = (seq: number) =>
       raw.publishAsync(sampleTopic(host, "load"), loadSample(host, seq), { qos: 1 });
     const corpus: Array<[string, string, RegExp]> = [
-      [sampleTopic(host, "load"), "{not json", /^not JSON/],
+      [sampleTopic(host, "load"), "{not json", /^not_json:/],
       [
         sampleTopic(host, "load"),
         JSON.stringify({ ...JSON.parse(loadSample(host, 100)), system: { load: { "1": "high" } } }),
@@ -119,9 +123,9 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
       [
         sampleTopic(host, "load"),
         loadSample(host, 101).replace('"cores":2', '"cores":-4'),
-        /^schema: .*cores must be >= 1/,
+        /^integer_out_of_range: .*cores must be >= 1/,
       ],
-      [sampleTopic(host, "disk"), loadSample(host, 102), /^unknown metric "disk"/],
+      [sampleTopic(host, "disk"), loadSample(host, 102), /^unknown_metric: "disk"/],
       [sampleTopic(host, "load"), loadSample("someone-else", 103), /^spoofed: payload host "someone-else"/],
       [sampleTopic(host, "load"), "x".repeat(MAX_PAYLOAD_BYTES + 10), /^oversized:/],
     ];
@@ -186,15 +190,41 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
   });
 
   it("dead-letters the one item Elasticsearch rejects with 400 and indexes the rest of that bulk", async () => {
-    // The contract checks the timestamp's shape; only Elasticsearch knows there is no 13th month.
+    // The contract refuses what Elasticsearch would; a template an operator put above ours (here,
+    // host.architecture as a number) is what can still make Elasticsearch refuse a valid sample.
+    const stream = dataStreamName("temperature", namespace);
+    const ours = buildIndexTemplates({ namespace }).find((t) => t.body.index_patterns[0] === stream)!;
+    const properties = ours.body.template.mappings.properties as { host: { properties: object } };
+    await es.indices.putIndexTemplate({
+      name: `${ours.name}-conflicting`,
+      ...ours.body,
+      priority: ours.body.priority + 1,
+      template: {
+        ...ours.body.template,
+        mappings: {
+          ...ours.body.template.mappings,
+          properties: {
+            ...properties,
+            host: { properties: { ...properties.host.properties, architecture: { type: "long" } } },
+          },
+        },
+      },
+    } as Parameters<typeof es.indices.putIndexTemplate>[0]);
     const host = uniqueName("mixed-");
-    const impossible = loadSample(host, 0).replace(/"@timestamp":"\d{4}-\d{2}/, '"@timestamp":"2026-13');
+    const sample = (seq: number, architecture?: string) =>
+      JSON.stringify({
+        "@timestamp": new Date(Date.now() - 10_000 + seq).toISOString(),
+        host: { name: host, ...(architecture ? { architecture } : {}) },
+        agent: { type: "telemetry-agent", version: "test" },
+        event: { dataset: "telemetry.temperature" },
+        system: { temperature: { celsius: 50, max: { celsius: 52 }, sensor: "coretemp" } },
+      });
     for (let seq = 1; seq <= 5; seq++)
-      await raw.publishAsync(sampleTopic(host, "load"), loadSample(host, seq), { qos: 1 });
-    await raw.publishAsync(sampleTopic(host, "load"), impossible, { qos: 1 });
+      await raw.publishAsync(sampleTopic(host, "temperature"), sample(seq), { qos: 1 });
+    await raw.publishAsync(sampleTopic(host, "temperature"), sample(0, "x64"), { qos: 1 });
     await waitFor(
       "the five valid ones",
-      async () => (await es.count({ index: loadStream, query: { term: { "host.name": host } } })).count === 5,
+      async () => (await es.count({ index: stream, query: { term: { "host.name": host } } })).count === 5,
     );
     await waitFor("the rejected one as a dead letter", async () => {
       await es.indices.refresh({ index: deadLetters });
@@ -203,7 +233,10 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
     });
     const found = await es.search({ index: deadLetters, query: { term: { "host.name": host } } });
     const letter = found.hits.hits[0]!._source as { error: { type: string; message: string } };
-    assert.match(letter.error.message, /^elasticsearch: document_parsing_exception: .*@timestamp/);
-    assert.equal(letter.error.type, "document_parsing_exception");
+    assert.match(
+      letter.error.message,
+      /^elasticsearch_rejected: document_parsing_exception: .*host\.architecture/,
+    );
+    assert.equal(letter.error.type, "elasticsearch_rejected");
   });
 });

@@ -448,6 +448,8 @@ interface Recorded {
 function fakeElasticsearch(options: { keyServes: () => boolean }) {
   const requests: Recorded[] = [];
   let keys = 0;
+  // The role descriptors each key was created with, as GET /_security/api_key returns them.
+  const descriptors = new Map<string, unknown>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let text = "";
     req.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
@@ -472,7 +474,12 @@ function fakeElasticsearch(options: { keyServes: () => boolean }) {
         const id = `key-${keys}`;
         const secret = `secret-${keys}-${Math.random().toString(36).slice(2)}`;
         const encoded = Buffer.from(`${id}:${secret}`).toString("base64");
+        descriptors.set(id, record.body.role_descriptors);
         return reply(200, { id, name: record.body.name, api_key: secret, encoded });
+      }
+      if (path === "/_security/api_key" && req.method === "GET") {
+        const id = new URL(req.url ?? "", "http://x").searchParams.get("id") ?? "";
+        return reply(200, { api_keys: [{ id, role_descriptors: descriptors.get(id) ?? {} }] });
       }
       if (path === "/_security/api_key" && req.method === "DELETE")
         return reply(200, { invalidated_api_keys: record.body.ids, previously_invalidated_api_keys: [] });
@@ -482,7 +489,7 @@ function fakeElasticsearch(options: { keyServes: () => boolean }) {
       reply(404, { error: `unexpected ${req.method} ${path}` });
     });
   });
-  return { server, requests };
+  return { server, requests, descriptors };
 }
 
 describe("the compose Elasticsearch setup step (deploy/setup/elasticsearch.mjs)", () => {
@@ -538,7 +545,8 @@ describe("the compose Elasticsearch setup step (deploy/setup/elasticsearch.mjs)"
       cluster: string[];
       indices: { names: string[]; privileges: string[] }[];
     };
-    assert.deepEqual(writer.cluster, ["monitor"]);
+    // Only the action behind the ingest's /readyz, not `monitor` (every index name and mapping).
+    assert.deepEqual(writer.cluster, ["cluster:monitor/health"]);
     assert.deepEqual(writer.indices.map((i) => i.names).flat(), [
       "metrics-telemetry.*",
       "logs-telemetry.deadletter-*",
@@ -601,5 +609,29 @@ describe("the compose Elasticsearch setup step (deploy/setup/elasticsearch.mjs)"
       .filter((r) => r.path === "/_security/api_key" && r.method === "DELETE")
       .flatMap((r) => r.body.ids as string[]);
     assert.ok(invalidations.includes(Buffer.from(first, "base64").toString().split(":")[0]!));
+  });
+
+  it("replaces a stored key created with a broader role (cluster monitor), though it still authenticates", async () => {
+    const stored = readFileSync(keyFile, "utf8");
+    const id = Buffer.from(stored, "base64").toString().split(":")[0]!;
+    fake.descriptors.set(id, {
+      telemetry_writer: {
+        cluster: ["monitor"],
+        indices: [
+          {
+            names: ["metrics-telemetry.*", "logs-telemetry.deadletter-*"],
+            privileges: ["create_doc", "auto_configure"],
+          },
+        ],
+      },
+    });
+    fake.requests.length = 0;
+    keyServes = true;
+    await run();
+    assert.notEqual(readFileSync(keyFile, "utf8"), stored, "the broader key was kept");
+    const invalidated = fake.requests
+      .filter((r) => r.path === "/_security/api_key" && r.method === "DELETE")
+      .flatMap((r) => r.body.ids as string[]);
+    assert.ok(invalidated.includes(id), "the broader key is invalidated");
   });
 });

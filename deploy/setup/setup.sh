@@ -168,9 +168,15 @@ broker() {
   chmod 0400 "$ingest_secret"
 
   # The broker's own health check logs in as this user; only root in the broker container reads it.
+  # mosquitto_pub takes its login from an options file ($XDG_CONFIG_HOME/mosquitto_pub), so the
+  # probe's password is not on its command line either.
   probe_secret=$config/healthcheck.password
   [ -s "$probe_secret" ] || new_secret > "$probe_secret"
   chmod 0600 "$probe_secret"
+  mkdir -p "$config/healthcheck"
+  chmod 0700 "$config/healthcheck"
+  printf -- '-u healthcheck\n-P %s\n' "$(cat "$probe_secret")" > "$config/healthcheck/mosquitto_pub"
+  chmod 0600 "$config/healthcheck/mosquitto_pub"
 
   # Nodes that log in with a password: one generated password each, readable by root in the
   # broker's container only (docker compose exec mosquitto cat /mosquitto/config/nodes/<host>.password).

@@ -6,7 +6,8 @@ import { join, resolve } from "node:path";
 import { before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { SERVICE_ACCOUNTS } from "../../../deploy/certs/service-accounts.ts";
-import { ensureDebianBinary } from "../../harness/index.ts";
+import { MosquittoService, ensureDebianBinary, freePort } from "../../harness/index.ts";
+import { BASE, resolved } from "../compose-file.ts";
 
 const root = resolve(import.meta.dirname, "..", "..", "..");
 const deploy = join(root, "deploy");
@@ -65,6 +66,7 @@ describe("the compose setup steps refuse what would weaken the deployment (deplo
     chmodSync(join(wrappers, "mosquitto_passwd"), 0o755);
     mkdirSync(join(dir, "mosquitto", "config"), { recursive: true });
     mkdirSync(join(dir, "secrets"));
+    mkdirSync(join(dir, "wrong", "healthcheck"), { recursive: true });
     cpSync(join(deploy, "mosquitto"), join(dir, "mosquitto", "config-src"), { recursive: true });
   });
 
@@ -85,6 +87,31 @@ describe("the compose setup steps refuse what would weaken the deployment (deplo
       const text = readFileSync(join(dir, "mosquitto/config", file), "utf8");
       for (const secret of secrets)
         assert.ok(!text.includes(secret.trim()), `${file} holds a secret in clear`);
+    }
+  });
+
+  it("broker: the compose health check logs in from an options file, with no password on its command line", async () => {
+    // The probe exactly as compose runs it, against a broker reading the loopback listener's
+    // password file that the step wrote.
+    const probe = [resolved([BASE]).services.mosquitto!.healthcheck!.test!].flat().slice(1).join(" ");
+    assert.doesNotMatch(probe, /\s-P\s|password/, "the probe carries its password itself");
+    const port = await freePort();
+    const config = join(dir, "mosquitto", "config");
+    const broker = await MosquittoService.start({
+      port,
+      listeners: `listener ${port} 127.0.0.1\nallow_anonymous false\npassword_file ${join(config, "local.passwords")}\n`,
+    });
+    try {
+      const run = (root: string) =>
+        promisify(execFile)("sh", [
+          "-c",
+          probe.replaceAll("/mosquitto/config", root).replace("-p 1883", `-p ${port}`),
+        ]);
+      await run(config);
+      writeFileSync(join(dir, "wrong", "healthcheck", "mosquitto_pub"), "-u healthcheck\n-P wrong\n");
+      await assert.rejects(run(join(dir, "wrong")), "a wrong password passes the probe");
+    } finally {
+      await broker.process.stop();
     }
   });
 

@@ -3,7 +3,10 @@
 # one-shot setup steps. Built from the repository root: docker build -t cluster-telemetry .
 
 # Pinned to a patch release so a rebuild does not silently change the runtime; bump it deliberately.
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# Node 22, the maintained LTS line (Node 20 reached its end of life in April 2026). The project
+# still runs on Node 20 outside the image, which keeps @elastic/elasticsearch on 8.19: the 9.x
+# client needs Node 22 everywhere the ingest may run (see the README's versions).
+ARG NODE_IMAGE=node:22.23.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { hostNameProblem } from "../../agent/src/contract/index.ts";
 import { createAuthority, issue, loadAuthority, type Authority, type Pem, type Usage } from "./authority.ts";
+import { serviceNameProblem } from "./service-accounts.ts";
 
 export interface CertsRequest {
   out: string;
@@ -43,6 +44,16 @@ function list(value: string): string[] {
       throw new InvalidArgumentError(`"${item}" is not a usable name: ${problem}`);
   }
   return items;
+}
+
+/** Client certificates name nodes: a node may not carry a service's name (its CN is its MQTT user). */
+function clientList(value: string): string[] {
+  const names = list(value);
+  for (const name of names) {
+    const problem = serviceNameProblem(name);
+    if (problem) throw new InvalidArgumentError(`"${name}" cannot be a node's name: ${problem}`);
+  }
+  return names;
 }
 
 function positive(value: string): number {
@@ -114,7 +125,7 @@ export function parseCertsArgs(argv: string[]): CertsRequest {
     .description("Create a private CA, the broker's certificate and client certificates for nodes.")
     .requiredOption("--out <dir>", "directory for the PEM files")
     .option("--hosts <names>", "broker DNS names / IPs, comma separated", list, ["localhost", "127.0.0.1"])
-    .option("--clients <names>", "client certificates to issue (common name = MQTT user)", list, [])
+    .option("--clients <names>", "client certificates to issue (common name = MQTT user)", clientList, [])
     .option("--server <name=sans>", "another TLS server certificate (repeatable)", server, {})
     .option("--days <n>", "validity of issued certificates", positive, 825)
     .option("--ca-days <n>", "validity of a new CA", positive, 3650)

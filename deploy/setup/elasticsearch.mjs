@@ -18,10 +18,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Client, errors } from "@elastic/elasticsearch";
 import { installTemplates } from "../../dist/ingest/src/setup/install-templates.js";
 
-/** Index privileges of the ingest: append documents, and let the first one create its data stream. */
+/**
+ * What the ingest calls, and nothing more: _bulk creates into its data streams (the first document
+ * creates the stream), and _cluster/health for its /readyz. The cluster privilege is that one
+ * action, not `monitor`, which would also show every index name, mapping and setting.
+ */
 const WRITER_ROLE = {
-  // cluster health backs the ingest's /readyz; monitor is read-only.
-  cluster: ["monitor"],
+  cluster: ["cluster:monitor/health"],
   indices: [
     {
       names: ["metrics-telemetry.*", "logs-telemetry.deadletter-*"],
@@ -60,21 +63,45 @@ async function waitForCluster(client, timeoutMs) {
   }
 }
 
-/** True when the key authenticates and holds every privilege the ingest needs. */
-async function keyStillServes(options, encoded) {
+const sorted = (values) => [...(values ?? [])].sort();
+
+/** True when a key's role descriptor grants exactly telemetry_writer's privileges, no more. */
+function grantsExactly(descriptor) {
+  const indices = (descriptor?.indices ?? []).map((i) => ({
+    names: sorted(i.names),
+    privileges: sorted(i.privileges),
+  }));
+  const wanted = WRITER_ROLE.indices.map((i) => ({
+    names: sorted(i.names),
+    privileges: sorted(i.privileges),
+  }));
+  return (
+    JSON.stringify(sorted(descriptor?.cluster)) === JSON.stringify(sorted(WRITER_ROLE.cluster)) &&
+    JSON.stringify(indices) === JSON.stringify(wanted)
+  );
+}
+
+/**
+ * True when the key authenticates, holds every privilege the ingest needs, and was created with
+ * exactly those: a key from an earlier, broader role is replaced.
+ */
+async function keyStillServes(elastic, options, encoded) {
   const client = new Client({ ...options, auth: { apiKey: encoded } });
   try {
     const answer = await client.security.hasPrivileges({
       cluster: WRITER_ROLE.cluster,
       index: WRITER_ROLE.indices.map(({ names, privileges }) => ({ names, privileges })),
     });
-    return answer.has_all_requested;
+    if (!answer.has_all_requested) return false;
   } catch (error) {
     if (error instanceof errors.ResponseError && error.statusCode === 401) return false;
     throw error;
   } finally {
     await client.close();
   }
+  const { api_keys: keys } = await elastic.security.getApiKey({ id: keyId(encoded) });
+  const descriptors = Object.values(keys?.[0]?.role_descriptors ?? {});
+  return descriptors.length === 1 && grantsExactly(descriptors[0]);
 }
 
 /** The id half of an encoded key (base64 of "id:secret"); nothing else of it is ever shown. */
@@ -142,7 +169,7 @@ async function setupElasticsearch(env) {
 
     const keyFile = required(env, "INGEST_API_KEY_FILE");
     const existing = existsSync(keyFile) ? readFileSync(keyFile, "utf8").trim() : "";
-    if (existing && (await keyStillServes(options, existing))) {
+    if (existing && (await keyStillServes(elastic, options, existing))) {
       say(`kept the ingest's API key ${keyId(existing)}`);
       return;
     }

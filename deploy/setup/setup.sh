@@ -51,10 +51,47 @@ valid_names() {
         return 1
         ;;
     esac
+    # The deployment's own accounts and client ids (deploy/certs/service-accounts.ts): a node
+    # named like one could log in where it does or take over its session.
+    case "$(printf '%s' "$name" | tr '[:upper:]' '[:lower:]')" in
+      telemetry-* | healthcheck)
+        log "\"$name\" cannot be a node's name: it is kept for the deployment's services (telemetry-ingest, healthcheck, telemetry-*)" >&2
+        return 1
+        ;;
+    esac
   done
 }
 
+# check_secret <variable> <minimum length>: refuses an unset, placeholder or short secret, naming
+# the variable and never printing its value.
+check_secret() {
+  value=$(printenv "$1" || true)
+  case "$(printf '%s' "$value" | tr '[:upper:]' '[:lower:]')" in
+    *change-me* | *changeme* | *password* | *secret*)
+      log "$1 in deploy/.env is a placeholder, not a secret; generate one: openssl rand -hex 32" >&2
+      return 1
+      ;;
+  esac
+  if [ "${#value}" -lt "$2" ]; then
+    log "$1 in deploy/.env is shorter than $2 characters; generate one: openssl rand -hex 32" >&2
+    return 1
+  fi
+}
+
+# The secrets of deploy/.env, checked before anything is made, so that a stack never comes up
+# with .env.example's placeholders (elastic/change-me, with Kibana on every interface).
+secrets() {
+  failed=0
+  check_secret ELASTIC_PASSWORD 16 || failed=1
+  check_secret KIBANA_SYSTEM_PASSWORD 16 || failed=1
+  check_secret REDIS_PASSWORD 16 || failed=1
+  # Kibana refuses an encryption key under 32 characters.
+  check_secret KIBANA_ENCRYPTION_KEY 32 || failed=1
+  return "$failed"
+}
+
 certs() {
+  secrets
   demo_host=${DEMO_AGENT_HOST:-monitoring-host}
   nodes=$(words "${NODE_CERTS:-}")
   valid_names "$demo_host $nodes"
@@ -96,6 +133,27 @@ certs() {
   log "certificates in place; node certificates: ${nodes:-none} (in the authority volume)"
 }
 
+# password_file <name> <user>:<secret file>...: writes the broker's password file <name> with these
+# users. The passwords go into the file in clear first (mode 0600, in a directory only root and
+# Mosquitto read) and mosquitto_passwd -U hashes them in place: no password is ever an argument of
+# a process, where ps would show it.
+password_file() {
+  next=$config/$1.next
+  shift
+  rm -f "$next"
+  (
+    umask 077
+    for entry in "$@"; do
+      printf '%s:%s\n' "${entry%%:*}" "$(cat "${entry#*:}")"
+    done > "$next"
+  )
+  # An empty file is a valid password file (no user logs in), but not one mosquitto_passwd updates.
+  [ "$#" -eq 0 ] || mosquitto_passwd -U "$next"
+  chown "$MOSQUITTO_OWNER" "$next"
+  chmod 0600 "$next"
+  mv -f "$next" "${next%.next}"
+}
+
 broker() {
   config="$root/mosquitto/config"
   umask 077
@@ -110,9 +168,15 @@ broker() {
   chmod 0400 "$ingest_secret"
 
   # The broker's own health check logs in as this user; only root in the broker container reads it.
+  # mosquitto_pub takes its login from an options file ($XDG_CONFIG_HOME/mosquitto_pub), so the
+  # probe's password is not on its command line either.
   probe_secret=$config/healthcheck.password
   [ -s "$probe_secret" ] || new_secret > "$probe_secret"
   chmod 0600 "$probe_secret"
+  mkdir -p "$config/healthcheck"
+  chmod 0700 "$config/healthcheck"
+  printf -- '-u healthcheck\n-P %s\n' "$(cat "$probe_secret")" > "$config/healthcheck/mosquitto_pub"
+  chmod 0600 "$config/healthcheck/mosquitto_pub"
 
   # Nodes that log in with a password: one generated password each, readable by root in the
   # broker's container only (docker compose exec mosquitto cat /mosquitto/config/nodes/<host>.password).
@@ -124,19 +188,16 @@ broker() {
     [ -s "$config/nodes/$node.password" ] || new_secret > "$config/nodes/$node.password"
   done
 
-  # Rebuilt from the secrets every time, so users removed from MQTT_NODE_USERS lose access. The
-  # password is an argument of mosquitto_passwd, visible only inside this short-lived container.
-  next=$config/passwords.next
-  rm -f "$next"
-  touch "$next"
-  mosquitto_passwd -b "$next" telemetry-ingest "$(cat "$ingest_secret")"
-  mosquitto_passwd -b "$next" healthcheck "$(cat "$probe_secret")"
+  # Rebuilt from the secrets every time, so users removed from MQTT_NODE_USERS lose access. One file
+  # per listener (deploy/mosquitto/mosquitto.conf): nodes on 8883, the ingest on the services
+  # listener, the health check on the container's loopback.
+  set --
   for node in $nodes; do
-    mosquitto_passwd -b "$next" "$node" "$(cat "$config/nodes/$node.password")"
+    set -- "$@" "$node:$config/nodes/$node.password"
   done
-  chown "$MOSQUITTO_OWNER" "$next"
-  chmod 0600 "$next"
-  mv -f "$next" "$config/passwords"
+  password_file passwords "$@"
+  password_file services.passwords "telemetry-ingest:$ingest_secret"
+  password_file local.passwords "healthcheck:$probe_secret"
   log "broker users: telemetry-ingest, healthcheck${nodes:+, }$(printf '%s' "$nodes" | sed 's/ $//; s/ /, /g')"
 }
 

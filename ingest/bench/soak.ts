@@ -6,8 +6,8 @@
 // the run exits 1 otherwise.
 //
 // The ingest, Redis and Elasticsearch get SIGKILL (a crash). The broker gets SIGTERM and a restart:
-// Mosquitto keeps its store in memory and saves it periodically (deploy/mosquitto), so a crash of
-// the broker itself loses what arrived since the last save; that trade-off is the deployment's,
+// Mosquitto keeps its store in memory and saves it every 2 s at most (deploy/mosquitto), so a crash
+// of the broker itself loses what arrived since the last save; that window is the deployment's,
 // documented in docs/capacity.md, and not something the soak can assert away.
 import { parseArgs } from "node:util";
 import {

@@ -102,8 +102,16 @@ export interface KibanaStatus {
 }
 
 /**
- * Polls `/api/status` until Kibana reports its overall level "available". Connection failures,
- * 503 and "degraded" mean "not yet"; 401 and 403 will not change by waiting, so they end at once.
+ * Kibana's overall levels in which it serves the saved-objects API. "degraded" is one: a working
+ * Kibana can stay there for good (a plugin of no concern here, such as reporting or task manager
+ * under load), so waiting for "available" could wait forever. "unavailable" and "critical" are not.
+ */
+const SERVING_LEVELS = new Set(["available", "degraded"]);
+
+/**
+ * Polls `/api/status` until Kibana reports an overall level in which it serves (available or
+ * degraded). Connection failures, 503, "unavailable" and "critical" mean "not yet"; 401 and 403
+ * will not change by waiting, so they end at once.
  */
 export async function waitForKibana(
   connection: Connection,
@@ -129,7 +137,7 @@ export async function waitForKibana(
         status?: { overall?: { level?: string; summary?: string } };
       };
       const level = status?.status?.overall?.level;
-      if (response.status === 200 && level === "available")
+      if (response.status === 200 && level !== undefined && SERVING_LEVELS.has(level))
         return { ok: true, value: { version: status?.version?.number ?? "unknown" } };
       if (response.status === 404)
         return {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { pbkdf2Sync, X509Certificate } from "node:crypto";
 import {
   copyFileSync,
@@ -21,72 +21,22 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { buildIndexTemplates } from "../../ingest/src/setup/index-templates.ts";
 import { ensureDebianBinary, which } from "../harness/debian.ts";
+import {
+  BASE,
+  ENV_EXAMPLE,
+  GIB,
+  SCALE,
+  bytes,
+  composeConfig,
+  deploy,
+  published,
+  resolved,
+  root,
+  type Compose,
+  type Service,
+} from "./compose-file.ts";
 
-const root = resolve(import.meta.dirname, "..", "..");
-const deploy = join(root, "deploy");
-const BASE = join(deploy, "docker-compose.yml");
-const SCALE = join(deploy, "docker-compose.scale.yml");
-const ENV_EXAMPLE = join(deploy, ".env.example");
 const SETUP_SCRIPT = join(deploy, "setup", "setup.sh");
-const GIB = 1024 ** 3;
-
-interface Healthcheck {
-  test?: string[] | string;
-  disable?: boolean;
-}
-interface Service {
-  image?: string;
-  build?: { context: string; dockerfile?: string };
-  command?: string[] | string;
-  restart?: string;
-  healthcheck?: Healthcheck;
-  depends_on?: Record<string, { condition?: string }> | string[];
-  mem_limit?: string | number;
-  ports?: (string | { target: number; published?: string | number; host_ip?: string })[];
-  volumes?: (string | { type: string; source?: string; target: string; read_only?: boolean })[];
-  environment?: Record<string, string | null>;
-  profiles?: string[];
-}
-interface Compose {
-  services: Record<string, Service>;
-  volumes?: Record<string, unknown>;
-}
-
-/** Compose's own environment only: the test runner's MQTT_URL, REDIS_URL… must not leak into interpolation. */
-const composeEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tmpdir() };
-
-function composeConfig(files: string[], envFile: string) {
-  const args = [...files.flatMap((f) => ["-f", f]), "--env-file", envFile, "config"];
-  return spawnSync("docker-compose", args, { cwd: root, env: composeEnv, encoding: "utf8", timeout: 60_000 });
-}
-
-/**
- * Debian's docker-compose (1.29) prints the resolved file only as YAML. It is a Python program that
- * depends on PyYAML, so that parser is always beside it: it turns the output into JSON here.
- */
-function parseYaml(text: string): Compose {
-  const converted = spawnSync(
-    "python3",
-    ["-c", "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"],
-    { input: text, encoding: "utf8" },
-  );
-  assert.equal(converted.status, 0, converted.stderr);
-  return JSON.parse(converted.stdout) as Compose;
-}
-
-function resolved(files: string[]): Compose {
-  const result = composeConfig(files, ENV_EXAMPLE);
-  assert.equal(result.status, 0, `docker-compose config failed:\n${result.stderr}`);
-  return parseYaml(result.stdout);
-}
-
-function bytes(limit: string | number | undefined, service: string): number {
-  if (typeof limit === "number") return limit;
-  const match = /^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$/i.exec(limit ?? "");
-  assert.ok(match, `${service} has no memory limit (mem_limit)`);
-  const unit = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: GIB }[match[2]!.toLowerCase() as "" | "b"];
-  return Number(match[1]) * unit;
-}
 
 const isOneShot = (s: Service) => s.restart === "no";
 const hasHealthcheck = (s: Service) => {
@@ -97,15 +47,6 @@ const dependencies = (s: Service): [string, string | undefined][] =>
   Array.isArray(s.depends_on)
     ? s.depends_on.map((name) => [name, undefined])
     : Object.entries(s.depends_on ?? {}).map(([name, d]) => [name, d.condition]);
-
-/** "127.0.0.1:9200:9200/tcp" → { hostIp: "127.0.0.1", target: 9200 }. */
-function published(service: Service): { hostIp: string; target: number }[] {
-  return (service.ports ?? []).map((port) => {
-    if (typeof port !== "string") return { hostIp: port.host_ip ?? "0.0.0.0", target: port.target };
-    const parts = port.replace(/\/\w+$/, "").split(":");
-    return { hostIp: parts.length === 3 ? parts[0]! : "0.0.0.0", target: Number(parts.at(-1)) };
-  });
-}
 
 function volumeMounts(service: Service): { source: string; target: string; readOnly: boolean }[] {
   return (service.volumes ?? []).map((v) => {
@@ -359,6 +300,11 @@ describe("the compose setup steps (deploy/setup/setup.sh)", () => {
     KIBANA_PUBLIC_HOSTS: "dash.example.com",
     DEMO_AGENT_HOST: "demo-host",
     NODE_CERTS: "web-1, web-2",
+    // Generated as .env.example says; the certs step refuses placeholders.
+    ELASTIC_PASSWORD: "4f1c9a7e2b8d6035a1e9c7b2",
+    KIBANA_SYSTEM_PASSWORD: "9d2e4b6a8c0f1357e9b2d4a6",
+    REDIS_PASSWORD: "c3a5e7b9d1f2046813579bdf",
+    KIBANA_ENCRYPTION_KEY: "0e1d2c3b4a5968778695a4b3c2d1e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091",
   };
   const step = (name: string, extra: Record<string, string> = {}) =>
     promisify(execFile)("sh", [SETUP_SCRIPT, name], {
@@ -435,13 +381,27 @@ describe("the compose setup steps (deploy/setup/setup.sh)", () => {
       readFileSync(join(deploy, "mosquitto/acl"), "utf8"),
     );
 
-    const entries = new Map(
-      readFileSync(join(dir, "mosquitto/config/passwords"), "utf8")
+    // One file per listener: nodes on 8883, the ingest on the services listener, the health check
+    // on the loopback one (deploy/mosquitto/mosquitto.conf).
+    const file = (name: string) =>
+      readFileSync(join(dir, "mosquitto/config", name), "utf8")
         .trim()
         .split("\n")
-        .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1)]),
-    );
-    assert.deepEqual([...entries.keys()].sort(), ["healthcheck", "telemetry-ingest", "web-1"]);
+        .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1)] as const);
+    const files = {
+      passwords: ["web-1"],
+      "services.passwords": ["telemetry-ingest"],
+      "local.passwords": ["healthcheck"],
+    };
+    for (const [name, users] of Object.entries(files)) {
+      assert.deepEqual(
+        file(name).map(([user]) => user),
+        users,
+        name,
+      );
+      assert.deepEqual(stat(`mosquitto/config/${name}`), { uid: 1883, gid: 1883, mode: 0o600 });
+    }
+    const entries = new Map(Object.keys(files).flatMap(file));
     const matches = (user: string, password: string) => {
       // Mosquitto 2's format: $7$<iterations>$<salt>$<PBKDF2-SHA512>, both base64.
       const [, kind, rounds, salt, hash] = entries.get(user)!.split("$");
@@ -462,11 +422,15 @@ describe("the compose setup steps (deploy/setup/setup.sh)", () => {
     const secret = readFileSync(join(dir, "secrets", "mqtt-ingest.password"), "utf8");
     await step("broker", { MQTT_NODE_USERS: "" });
     assert.equal(readFileSync(join(dir, "secrets", "mqtt-ingest.password"), "utf8"), secret);
-    const users = readFileSync(join(dir, "mosquitto/config/passwords"), "utf8")
-      .trim()
-      .split("\n")
-      .map((line) => line.split(":")[0]);
-    assert.deepEqual(users.sort(), ["healthcheck", "telemetry-ingest"]);
+    assert.equal(readFileSync(join(dir, "mosquitto/config/passwords"), "utf8"), "", "no node account left");
+    const services = readFileSync(join(dir, "mosquitto/config/services.passwords"), "utf8");
+    assert.deepEqual(
+      services
+        .trim()
+        .split("\n")
+        .map((line) => line.split(":")[0]),
+      ["telemetry-ingest"],
+    );
   });
 });
 
@@ -484,6 +448,8 @@ interface Recorded {
 function fakeElasticsearch(options: { keyServes: () => boolean }) {
   const requests: Recorded[] = [];
   let keys = 0;
+  // The role descriptors each key was created with, as GET /_security/api_key returns them.
+  const descriptors = new Map<string, unknown>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let text = "";
     req.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
@@ -508,7 +474,12 @@ function fakeElasticsearch(options: { keyServes: () => boolean }) {
         const id = `key-${keys}`;
         const secret = `secret-${keys}-${Math.random().toString(36).slice(2)}`;
         const encoded = Buffer.from(`${id}:${secret}`).toString("base64");
+        descriptors.set(id, record.body.role_descriptors);
         return reply(200, { id, name: record.body.name, api_key: secret, encoded });
+      }
+      if (path === "/_security/api_key" && req.method === "GET") {
+        const id = new URL(req.url ?? "", "http://x").searchParams.get("id") ?? "";
+        return reply(200, { api_keys: [{ id, role_descriptors: descriptors.get(id) ?? {} }] });
       }
       if (path === "/_security/api_key" && req.method === "DELETE")
         return reply(200, { invalidated_api_keys: record.body.ids, previously_invalidated_api_keys: [] });
@@ -518,7 +489,7 @@ function fakeElasticsearch(options: { keyServes: () => boolean }) {
       reply(404, { error: `unexpected ${req.method} ${path}` });
     });
   });
-  return { server, requests };
+  return { server, requests, descriptors };
 }
 
 describe("the compose Elasticsearch setup step (deploy/setup/elasticsearch.mjs)", () => {
@@ -574,7 +545,8 @@ describe("the compose Elasticsearch setup step (deploy/setup/elasticsearch.mjs)"
       cluster: string[];
       indices: { names: string[]; privileges: string[] }[];
     };
-    assert.deepEqual(writer.cluster, ["monitor"]);
+    // Only the action behind the ingest's /readyz, not `monitor` (every index name and mapping).
+    assert.deepEqual(writer.cluster, ["cluster:monitor/health"]);
     assert.deepEqual(writer.indices.map((i) => i.names).flat(), [
       "metrics-telemetry.*",
       "logs-telemetry.deadletter-*",
@@ -637,5 +609,29 @@ describe("the compose Elasticsearch setup step (deploy/setup/elasticsearch.mjs)"
       .filter((r) => r.path === "/_security/api_key" && r.method === "DELETE")
       .flatMap((r) => r.body.ids as string[]);
     assert.ok(invalidations.includes(Buffer.from(first, "base64").toString().split(":")[0]!));
+  });
+
+  it("replaces a stored key created with a broader role (cluster monitor), though it still authenticates", async () => {
+    const stored = readFileSync(keyFile, "utf8");
+    const id = Buffer.from(stored, "base64").toString().split(":")[0]!;
+    fake.descriptors.set(id, {
+      telemetry_writer: {
+        cluster: ["monitor"],
+        indices: [
+          {
+            names: ["metrics-telemetry.*", "logs-telemetry.deadletter-*"],
+            privileges: ["create_doc", "auto_configure"],
+          },
+        ],
+      },
+    });
+    fake.requests.length = 0;
+    keyServes = true;
+    await run();
+    assert.notEqual(readFileSync(keyFile, "utf8"), stored, "the broader key was kept");
+    const invalidated = fake.requests
+      .filter((r) => r.path === "/_security/api_key" && r.method === "DELETE")
+      .flatMap((r) => r.body.ids as string[]);
+    assert.ok(invalidated.includes(id), "the broader key is invalidated");
   });
 });

@@ -167,7 +167,7 @@ describe("Dockerfile", () => {
       assert.ok(tag, `${stage.base} has a tag`);
       assert.notEqual(tag, "latest");
       assert.match(tag, /^\d+\.\d+\.\d+/, `${stage.base} is pinned to a patch release`);
-      assert.match(stage.base, /^node:20\./, "Node 20, the project's engine");
+      assert.match(stage.base, /^node:22\./, "Node 22, the maintained LTS line (Node 20 is end of life)");
     }
   });
 

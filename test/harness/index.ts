@@ -7,6 +7,7 @@ export { freePort } from "./free-port.ts";
 export {
   startSecureBroker,
   INGEST_USER,
+  HEALTHCHECK_USER,
   type SecureBroker,
   type SecureBrokerUser,
 } from "./secure-mosquitto.ts";

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { makeCerts } from "../../deploy/certs/make-certs.ts";
@@ -11,6 +11,9 @@ const DEPLOY_DIR = new URL("../../deploy/mosquitto/", import.meta.url);
 
 /** The user the deployment's ACL gives read access to all telemetry, and nothing else. */
 export const INGEST_USER = "telemetry-ingest";
+
+/** The user of the broker's health check, on the container's loopback listener only. */
+export const HEALTHCHECK_USER = "healthcheck";
 
 export interface SecureBrokerUser {
   name: string;
@@ -31,8 +34,9 @@ export interface SecureBroker {
   certsDir: string;
   /** A second, unrelated CA with a client certificate "node-a": what an attacker could make. */
   rogueCertsDir: string;
+  /** The nodes' password file (listener 8883); the ingest's and the health check's have their own. */
   passwordFile: string;
-  /** Re-writes the broker's password file and makes it reload it (SIGHUP), as an operator would. */
+  /** Re-writes the user's password file and makes the broker reload it (SIGHUP), as an operator would. */
   setPassword(user: SecureBrokerUser): void;
 }
 
@@ -66,9 +70,21 @@ export async function startSecureBroker(users: SecureBrokerUser[]): Promise<Secu
     force: false,
   });
   mkdirSync(join(dir, "data"));
-  const passwordFile = join(dir, "passwords");
-  execFileSync(passwd, ["-c", "-b", passwordFile, users[0]!.name, users[0]!.password]);
-  for (const user of users.slice(1)) execFileSync(passwd, ["-b", passwordFile, user.name, user.password]);
+  // One password file per listener, as deploy/setup/setup.sh writes them: the ingest's account on
+  // the services listener, the health check's on the loopback one, every other user is a node.
+  const fileOf = (name: string) =>
+    join(
+      dir,
+      name === INGEST_USER
+        ? "services.passwords"
+        : name === HEALTHCHECK_USER
+          ? "local.passwords"
+          : "passwords",
+    );
+  const passwordFile = fileOf("node");
+  for (const file of ["passwords", "services.passwords", "local.passwords"])
+    writeFileSync(join(dir, file), "");
+  for (const user of users) execFileSync(passwd, ["-b", fileOf(user.name), user.name, user.password]);
   copyFileSync(new URL("acl", DEPLOY_DIR), join(dir, "acl"));
 
   const ports = {
@@ -102,7 +118,7 @@ export async function startSecureBroker(users: SecureBrokerUser[]): Promise<Secu
     rogueCertsDir,
     passwordFile,
     setPassword(user) {
-      execFileSync(passwd, ["-b", passwordFile, user.name, user.password]);
+      execFileSync(passwd, ["-b", fileOf(user.name), user.name, user.password]);
       service.process.signal("SIGHUP");
     },
   };

@@ -5,7 +5,8 @@ import mqtt from "mqtt";
 import { decodeMessage, sampleTopic } from "../../agent/src/contract/index.ts";
 import { deadLetterDataStream } from "../../ingest/src/setup/index-templates.ts";
 import { MosquittoService, sharedServices, uniqueName } from "../harness/index.ts";
-import { countOf, spawnIngest, waitFor, type IngestProcess } from "../ingest/fleet.ts";
+import { countOf, waitFor, type IngestProcess } from "../ingest/fleet.ts";
+import { startDashboardIngest } from "./dashboard-ingest.ts";
 import { FLEET, STEP_MS, average, fleetMessages, lastSeen, type HostScript } from "./fleet-fixture.ts";
 import { lineChartRequest, panel, referenceLines, tableRequest } from "./lens-requests.ts";
 import { controlsOf, dashboardsOf, indexPatternMatches, readSavedObjects } from "./saved-objects.ts";
@@ -34,17 +35,7 @@ describe("the dashboard's aggregations on ingested telemetry", () => {
   before(async () => {
     broker = await MosquittoService.start();
     services.mqttUrl = broker.url;
-    ingest = spawnIngest([], {
-      MQTT_URL: services.mqttUrl,
-      REDIS_URL: services.redisUrl,
-      ELASTICSEARCH_URL: services.elasticsearchUrl,
-      INGEST_NAMESPACE: namespace,
-      MQTT_CLIENT_ID: uniqueName("ingest-"),
-      INGEST_REDIS_PREFIX: namespace,
-      INGEST_BATCH_SIZE: "100",
-      INGEST_FLUSH_INTERVAL: "100",
-    });
-    await waitFor("the ingest to subscribe", () => ingest.output().includes('"event":"broker_connected"'));
+    ingest = await startDashboardIngest(shared, services.mqttUrl, namespace, 100);
     const client = await mqtt.connectAsync(services.mqttUrl, {
       clientId: uniqueName("kibana-fleet"),
       protocolVersion: 5,
@@ -129,6 +120,7 @@ describe("the dashboard's aggregations on ingested telemetry", () => {
     const expected = (h: HostScript) => ({
       Host: h.host,
       Temperature: h.celsius.at(-1),
+      "Peak temperature": Math.max(...h.celsius),
       "CPU busy": h.cpu.at(-1),
       "Load (1 min)": h.load.at(-1),
       "Last seen": lastSeen(h, start),

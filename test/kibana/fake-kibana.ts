@@ -19,8 +19,10 @@ export interface ImportError {
 }
 
 export interface FakeKibanaOptions {
-  /** HTTP status of the first /api/status answers; afterwards 200 and level "available". */
+  /** HTTP status of the first /api/status answers; afterwards 200 and `level`. */
   notReady?: number[];
+  /** The overall level once ready. @defaultValue "available" */
+  level?: "available" | "degraded";
   /** When set, every request must carry exactly this Authorization header, else 401. */
   authorization?: string;
   /** Errors to report for the import instead of storing the objects. */
@@ -104,7 +106,12 @@ export class FakeKibana {
       return answer(200, {
         name: "kibana",
         version: { number: "9.5.3" },
-        status: { overall: { level: "available", summary: "All services are available" } },
+        status: {
+          overall:
+            this.options.level === "degraded"
+              ? { level: "degraded", summary: "1 service is degraded: reporting" }
+              : { level: "available", summary: "All services are available" },
+        },
       });
     }
     if (url.pathname === "/api/saved_objects/_import" && req.method === "POST") {

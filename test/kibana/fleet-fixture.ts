@@ -73,9 +73,9 @@ function status(host: string, timestamp: string, state: "online" | "offline", in
 }
 
 /** Every message of the fleet, in time order per host: "online" one second before the first sample. */
-export function fleetMessages(start: number): Message[] {
+export function fleetMessages(start: number, fleet: HostScript[] = FLEET): Message[] {
   const messages: Message[] = [];
-  for (const h of FLEET) {
+  for (const h of fleet) {
     const envelope = (i: number, metric: string) => ({
       "@timestamp": at(start, i * STEP_MS),
       host: { name: h.host, architecture: "arm64" },

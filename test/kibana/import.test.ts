@@ -43,6 +43,14 @@ describe("kibana:import against Kibana's HTTP API", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("imports into a Kibana whose overall status stays degraded, as a working Kibana can", async () => {
+    const kibana = await start({ level: "degraded" });
+    const { code, output } = await runImport(["--kibana", kibana.url, "--timeout", "2s"]);
+    assert.equal(code, 0, output);
+    assert.equal(kibana.statusRequests().length, 1, "degraded is served at once");
+    assert.equal(kibana.importRequests().length, 1);
+  });
+
   it("waits while /api/status answers 503, then imports the NDJSON as a file with overwrite=true and kbn-xsrf", async () => {
     const kibana = await start({ notReady: [503, 503, 503] });
     const { code, output } = await runImport(["--kibana", kibana.url, "--timeout", "30s"]);

@@ -66,6 +66,20 @@ function only(layer: LensLayer, operation: string): [string, LensColumn] {
   return [found[0]!, layer.columns[found[0]!]!];
 }
 
+/**
+ * The order of a terms split as Lens sends it: by the key (alphabetical), or by one of the layer's
+ * metric columns, whose sub-aggregation carries the column's id (inside its filter, if it has one).
+ */
+function termsOrder(layer: LensLayer, split: LensColumn): Record<string, "asc" | "desc"> {
+  const orderBy = split.params?.orderBy as { type: string; columnId?: string } | undefined;
+  const direction = (split.params?.orderDirection as "asc" | "desc" | undefined) ?? "asc";
+  if (!orderBy || orderBy.type === "alphabetical") return { _key: direction };
+  if (orderBy.type !== "column") throw new Error(`terms order ${orderBy.type} is not translated`);
+  const column = layer.columns[orderBy.columnId!]!;
+  if (column.operationType === "last_value") throw new Error("Lens cannot rank terms by a last value");
+  return { [column.filter ? `${orderBy.columnId}>value` : orderBy.columnId!]: direction };
+}
+
 /** A datatable panel: one terms row split, metric columns; rows keyed by column label, sorted as the table sorts. */
 export function tableRequest(v: Visualisation) {
   const [, layer] = layersOf(v)[0]!;
@@ -73,7 +87,11 @@ export function tableRequest(v: Visualisation) {
   const metrics = layer.columnOrder.filter((id) => !layer.columns[id]!.isBucketed);
   const aggs = {
     rows: {
-      terms: { field: rowSplit.sourceField, size: rowSplit.params?.size as number },
+      terms: {
+        field: rowSplit.sourceField,
+        size: rowSplit.params?.size as number,
+        order: termsOrder(layer, rowSplit),
+      },
       aggs: Object.fromEntries(metrics.map((id) => [id, metricAgg(layer.columns[id]!)])),
     },
   };

@@ -223,6 +223,7 @@ describe("the dashboard's visualisations", () => {
     assert.deepEqual(ops, [
       "terms host.name",
       "last_value system.temperature.celsius",
+      "max system.temperature.celsius",
       "last_value system.cpu.total.norm.pct",
       "last_value system.load.1",
       "max @timestamp",

@@ -76,4 +76,17 @@ describe("npm run certs", () => {
     assert.match(run.output(), /"node\/7" is not a usable name/);
     assert.throws(() => statSync(out));
   });
+
+  it("exits 2 for a node named like one of the deployment's service accounts, and writes nothing", async () => {
+    for (const name of ["telemetry-ingest", "telemetry-ingest-1", "healthcheck"]) {
+      const out = join(mkdtempSync(join(tmpdir(), "certs-")), "never");
+      const run = spawnProgram("deploy/certs/make-certs.ts", ["--out", out, "--clients", `rpi-1,${name}`]);
+      assert.equal(await run.exited, 2, name);
+      assert.match(
+        run.output(),
+        new RegExp(`"${name}" cannot be a node's name: it is kept for the deployment's services`),
+      );
+      assert.throws(() => statSync(out));
+    }
+  });
 });

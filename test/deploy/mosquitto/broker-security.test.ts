@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { IClientOptions, MqttClient } from "mqtt";
+import { connect, refusal } from "./clients.ts";
 import { INGEST_USER, startSecureBroker, uniqueName, type SecureBroker } from "../../harness/index.ts";
 import { waitFor } from "../../harness/program.ts";
 
@@ -11,18 +12,6 @@ const users = [
   { name: "node-b", password: "b-secret-1" },
   { name: INGEST_USER, password: "ingest-secret-1" },
 ];
-
-/** Connects once, without retrying: a refusal must surface as an error, not as a reconnect loop. */
-async function connect(url: string, options: IClientOptions): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000, ...options });
-}
-
-async function refusal(url: string, options: IClientOptions): Promise<string> {
-  const client = await connect(url, options).catch((error: Error) => error);
-  if (client instanceof Error) return client.message;
-  await client.endAsync();
-  return "";
-}
 
 describe("the deployment's Mosquitto configuration (deploy/mosquitto)", () => {
   let broker: SecureBroker;

@@ -57,6 +57,8 @@ export interface Rejected {
 export interface DecodeOptions {
   /** The receiver's clock, for the @timestamp window. @defaultValue Date.now() */
   now?: number;
+  /** The message carried MQTT's retain flag (a subscriber sees it with Retain As Published). */
+  retained?: boolean;
 }
 
 /**
@@ -119,6 +121,8 @@ export function decodeMessage(
   if (payloadHost !== host)
     return refuse("spoofed", `payload host "${payloadHost}" differs from topic host "${host}"`);
   if (kind === STATUS_LEVEL) return { ok: true, host, kind, message: message as StatusMessage, text };
+  // Only a status is retained: a retained sample would greet every new subscriber as if fresh.
+  if (options.retained) return refuse("retained_sample", `a ${kind} sample published with the retain flag`);
   if (isMetricName(kind)) return { ok: true, host, kind, message: message as Sample, text };
   return refuse("unknown_metric", `"${kind}" is not a metric of this contract`);
 }

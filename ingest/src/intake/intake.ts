@@ -124,7 +124,8 @@ export class Intake {
       );
       // Retained status messages come with a new subscription only (MQTT 5 Retain Handling 1): on
       // reconnecting to its session the ingest would otherwise take every host's status again.
-      const options = m.version === 5 ? { qos: 1 as const, rh: 1 } : { qos: 1 as const };
+      // Retain As Published: a sample a node published retained is seen as such, and refused.
+      const options = m.version === 5 ? { qos: 1 as const, rh: 1, rap: true } : { qos: 1 as const };
       client.subscribe(filter, options, (error) => {
         if (error) this.deps.log.error({ event: "subscribe_failed", err: error.message }, "subscribe failed");
       });
@@ -169,7 +170,7 @@ export class Intake {
   private toDocument(packet: IPublishPacket): IndexedDocument {
     const { metrics, log } = this.deps;
     const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
-    const decoded = decodeMessage(packet.topic, payload);
+    const decoded = decodeMessage(packet.topic, payload, { retained: packet.retain });
     if (decoded.ok) return sampleDocument(decoded, this.config.namespace);
     const text = payload.toString("utf8");
     metrics.invalid.inc({ reason: decoded.code });

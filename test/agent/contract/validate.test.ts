@@ -297,6 +297,18 @@ describe("decodeMessage", () => {
     });
   }
 
+  it("refuses a sample published retained, and takes a retained status", () => {
+    const sample = decodeMessage(sampleTopic("node-1", "load"), JSON.stringify(load), {
+      now,
+      retained: true,
+    });
+    assert.equal(sample.ok ? "accepted" : sample.code, "retained_sample");
+    assert.equal(
+      decodeMessage(statusTopic("node-1"), JSON.stringify(status), { now, retained: true }).ok,
+      true,
+    );
+  });
+
   it("gives every reason a description, and uses no other", () => {
     const used = new Set(rejects.map(([, , , code]) => code));
     for (const code of used) assert.ok(Object.hasOwn(REJECTION_REASONS, code));

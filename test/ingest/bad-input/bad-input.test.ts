@@ -81,8 +81,8 @@ describe("telemetry-ingest fed bad input beside a steady valid stream", () => {
     }, 200);
     try {
       for (const [i, input] of BAD_INPUTS.entries()) {
-        for (const { topic, payload } of input.messages(`c${i}-${run}`, now)) {
-          await publisher.publishAsync(topic, payload, { qos: 1 });
+        for (const { topic, payload, retain } of input.messages(`c${i}-${run}`, now)) {
+          await publisher.publishAsync(topic, payload, { qos: 1, retain: retain ?? false });
           const key = cut(topic);
           const entry = expected.get(key) ?? { name: input.name, code: input.code, count: 0 };
           entry.count += 1;

@@ -9,7 +9,7 @@ export interface BadInput {
   name: string;
   code: RejectionReason;
   /** The messages of this case: topic and payload. */
-  messages: (id: string, now: number) => Array<{ topic: string; payload: string | Buffer }>;
+  messages: (id: string, now: number) => Array<{ topic: string; payload: string | Buffer; retain?: boolean }>;
 }
 
 /** Messages a careless but correct client sends: each must be indexed once, as any sample. */
@@ -408,6 +408,14 @@ export const BAD_INPUTS: BadInput[] = [
     (m) => (m.host.name = m.host.name.toUpperCase()),
   ),
   changed("another node's status", "spoofed", "status", (m) => (m.host.name = "node-other")),
+  // A retained sample: Mosquitto's ACL cannot tell retained from not; the ingest can.
+  {
+    name: "a sample published retained",
+    code: "retained_sample",
+    messages: (id, now) => [
+      { topic: topicOf(id, "load"), payload: JSON.stringify(loadMessage(id, now)), retain: true },
+    ],
+  },
 ];
 
 /** A payload's text with a JSON number written as JSON.stringify never writes it. */

@@ -11,3 +11,4 @@ export {
   type SecureBrokerUser,
 } from "./secure-mosquitto.ts";
 export { ensureDebianBinary } from "./debian.ts";
+export { launchChromium } from "./chromium.ts";

@@ -53,6 +53,11 @@
     if (column.unit === "celsius") return `${value.toFixed(1)} °C`;
     return value.toFixed(2);
   }
+  function axisLabel(column, value) {
+    if (column.unit === "fraction") return `${Math.round(value * 100)} %`;
+    if (column.unit === "celsius") return `${Math.round(value)} °C`;
+    return String(Number(value.toFixed(2)));
+  }
   function ago(ms) {
     const s = Math.max(0, Math.round((Date.now() + clockOffset - ms) / 1000));
     if (s < 60) return `${s} s ago`;
@@ -412,7 +417,17 @@
         grid: { stroke: colors.line, width: 1 },
         ticks: { stroke: colors.line },
       };
-      const scaleY = column.unit === "fraction" ? { range: [0, 1] } : {};
+      const scaleY =
+        column.unit === "fraction"
+          ? { range: [0, 1] }
+          : column.unit === "celsius"
+            ? {
+                range: (_, min, max) => [
+                  Math.floor(Math.min(min, hotCelsius) - 5),
+                  Math.ceil(Math.max(max, hotCelsius) + 5),
+                ],
+              }
+            : {};
       return new uPlot(
         {
           width,
@@ -423,13 +438,17 @@
             axis,
             {
               ...axis,
-              size: 64,
-              values: (_, ticks) => ticks.map((v) => format(column, v)),
+              size: 60,
+              values: (_, ticks) => ticks.map((v) => axisLabel(column, v)),
             },
           ],
           series: [
             {},
-            { stroke: column.unit === "celsius" ? colors["spark-hot"] : colors.spark, width: 1.5 },
+            {
+              stroke: column.unit === "celsius" ? colors["spark-hot"] : colors.spark,
+              width: 1.5,
+              points: { show: false },
+            },
           ],
         },
         data,

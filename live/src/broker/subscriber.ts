@@ -90,7 +90,7 @@ export class Subscriber {
       return;
     }
     if (decoded.kind === "status") this.fleet.applyStatus(decoded.host, decoded.message, now);
-    else this.fleet.applySample(decoded.host, decoded.kind, decoded.message, now);
+    else this.fleet.applySample(decoded.host, decoded.kind, decoded.message, decoded.text, now);
   }
 
   async stop(): Promise<void> {

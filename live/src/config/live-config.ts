@@ -107,6 +107,45 @@ export const LIVE_ENV: Record<Key, string> = {
   logLevel: "LOG_LEVEL",
 };
 
+/** What each option does, for --help and the README's table. */
+export const LIVE_HELP: Record<Key, string> = {
+  mqttUrl: "broker URL: mqtt://, mqtts://, ws://, wss://",
+  mqttClientId: "MQTT client id (a clean session; unique per process by default)",
+  mqttVersion: "MQTT protocol version, 4 (3.1.1) or 5",
+  mqttUsername: "MQTT user name, e.g. telemetry-viewer",
+  mqttPasswordFile: "file holding the MQTT password (or env MQTT_PASSWORD)",
+  mqttCaFile: "CA certificate for mqtts://",
+  mqttCertFile: "client certificate for mutual TLS",
+  mqttKeyFile: "client key for mutual TLS",
+  elasticsearchUrl: "where the history comes from; unset: no history",
+  elasticsearchApiKeyFile: "file holding a read-only API key (or env ELASTICSEARCH_API_KEY)",
+  elasticsearchCaFile: "CA certificate for https://",
+  namespace: "data stream namespace the ingest writes to",
+  host: "address to listen on",
+  port: "port to listen on; 0 picks a free one",
+  tlsCertFile: "HTTPS certificate (with the key)",
+  tlsKeyFile: "HTTPS key (with the certificate)",
+  authTokenFile: "file holding the page's token; created with a random one when missing",
+  authUsername: "basic auth instead of a token: the user name",
+  authPasswordFile: "basic auth: file holding the password",
+  hotCelsius: "temperature in °C at and above which a host is hot",
+  maxHosts: "hosts kept at most; further hosts are dropped with a warning",
+  windowMinutes: "minutes of history in the rings, the sparklines and the detail charts",
+  pushInterval: "ms between two updates to a browser; at least 1000",
+  logLevel: "fatal, error, warn, info, debug, trace or silent",
+};
+
+/** The README's option table, generated from the definitions above (a test keeps the README in step). */
+export function liveOptionsTable(): string {
+  const rows = FILE_KEYS.map((key) => {
+    const fallback = key === "authTokenFile" ? "`$XDG_STATE_HOME/telemetry-live/token`" : LIVE_DEFAULTS[key];
+    return `| \`--${flagName(key)}\` | \`${LIVE_ENV[key]}\` | \`${key}\` | ${fallback === undefined ? "" : String(fallback).startsWith("`") ? fallback : `\`${fallback}\``} | ${LIVE_HELP[key]} |`;
+  });
+  return ["| flag | env | file key | default | what |", "| --- | --- | --- | --- | --- |", ...rows].join(
+    "\n",
+  );
+}
+
 export const LIVE_DEFAULTS: Partial<Record<Key, string | number>> = {
   mqttUrl: "mqtt://localhost:1883",
   mqttVersion: 5,
@@ -154,7 +193,8 @@ export function loadLiveConfig(argv: string[], env: NodeJS.ProcessEnv): LiveConf
     .option("--config <path>", "JSON config file (env TELEMETRY_LIVE_CONFIG)")
     .exitOverride()
     .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  for (const key of FILE_KEYS) program.option(`--${flagName(key)} <value>`, `(env ${LIVE_ENV[key]})`);
+  for (const key of FILE_KEYS)
+    program.option(`--${flagName(key)} <value>`, `${LIVE_HELP[key]} (env ${LIVE_ENV[key]})`);
 
   let flags: Record<string, string | undefined>;
   try {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -8,7 +8,12 @@ export interface Asset {
   type: string;
 }
 
-const pageDir = join(import.meta.dirname, "..", "..", "page");
+/** live/page beside the sources, or, when running compiled from dist/live/src, the repository's. */
+const pageDir =
+  [
+    join(import.meta.dirname, "..", "..", "page"),
+    join(import.meta.dirname, "..", "..", "..", "..", "live", "page"),
+  ].find((dir) => existsSync(join(dir, "index.html"))) ?? join(import.meta.dirname, "..", "..", "page");
 const require = createRequire(import.meta.url);
 /** uPlot from npm, served with the page: the machines that run this have no internet, so no CDN. */
 const uplotDir = dirname(require.resolve("uplot/dist/uPlot.iife.min.js"));

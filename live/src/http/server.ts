@@ -14,6 +14,7 @@ import type { Fleet } from "../state/fleet.ts";
 import { MAX_WINDOW, type View } from "../push/browser-session.ts";
 import type { PushHub } from "../push/push-hub.ts";
 import { wireRow } from "../push/wire.ts";
+import { latestOf } from "../state/host-state.ts";
 import { loadAssets } from "./assets.ts";
 import type { Authenticator } from "./auth.ts";
 
@@ -92,7 +93,7 @@ export async function startHttpServer(config: LiveConfig["http"], deps: HttpDeps
       json(response, 200, {
         now: Date.now(),
         row: wireRow(host, "full", since),
-        latest: host.latest,
+        latest: latestOf(host),
         sensors: host.sensors,
         architecture: host.architecture ?? null,
       });

@@ -1,5 +1,5 @@
 import type { Fleet } from "../state/fleet.ts";
-import type { HostState } from "../state/host-state.ts";
+import { latestOf, type HostState } from "../state/host-state.ts";
 import { wireRow, type WireUpdate } from "./wire.ts";
 
 /** What a browser looks at: the rows it shows (after its filter) and the host of its detail view. */
@@ -84,7 +84,7 @@ export class BrowserSession {
     const detail = this.view.detail === undefined ? undefined : fleet.hosts.get(this.view.detail);
     if (detail && detail.version !== this.detailVersion) {
       this.detailVersion = detail.version;
-      out.detail = { row: wireRow(detail, "none", since), latest: detail.latest };
+      out.detail = { row: wireRow(detail, "none", since), latest: latestOf(detail) };
       changed = true;
     }
     return changed ? out : undefined;

@@ -1,6 +1,6 @@
 import type { Sample, StatusMessage } from "../../../agent/src/contract/index.ts";
 import { COLUMNS, headline } from "./columns.ts";
-import { newHost, ringCapacity, statusAt, noSensorColumns, type HostState } from "./host-state.ts";
+import { hasNoSensor, newHost, ringCapacity, statusAt, type HostState } from "./host-state.ts";
 import { byUrgency, CPU_COLUMN, TEMPERATURE_COLUMN } from "./urgency.ts";
 
 export interface FleetOptions {
@@ -50,11 +50,11 @@ export class Fleet {
     return created;
   }
 
-  applySample(name: string, metric: string, message: Sample, nowMs: number): void {
+  applySample(name: string, metric: string, message: Sample, text: string, nowMs: number): void {
     const host = this.host(name, nowMs);
     if (!host) return;
     const system = (message.system as Record<string, unknown>)[metric];
-    host.latest[metric] = system;
+    host.latestText[metric] = text;
     host.lastSeenMs = nowMs;
     host.architecture = message.host.architecture ?? host.architecture;
     const seconds = Math.floor(Date.parse(message["@timestamp"]) / 1000);
@@ -116,7 +116,7 @@ export class Fleet {
       s.hosts++;
       s[status]++;
       if (hot) s.hot++;
-      if (noSensorColumns(host).length > 0) s.noSensor++;
+      if (hasNoSensor(host)) s.noSensor++;
       if (status !== "online") continue;
       if (celsius !== undefined && (!s.hottest || celsius > s.hottest.celsius))
         s.hottest = { name: host.name, celsius };

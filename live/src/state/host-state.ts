@@ -27,8 +27,12 @@ export interface HostState {
   /** Epoch seconds of each column's latest point. */
   times: number[];
   rings: Ring[];
-  /** The latest `system.<metric>` object per metric, for the detail view (per core, load 1/5/15, …). */
-  latest: Record<string, unknown>;
+  /**
+   * The latest message per metric as the JSON text it came in, for the detail view (per core, load
+   * 1/5/15, …): parsed only when a browser asks. A flat string costs the garbage collector far less
+   * than thousands of long-lived little objects.
+   */
+  latestText: Record<string, string>;
   /** Bumped on every change the page would show. */
   version: number;
 }
@@ -51,7 +55,7 @@ export function newHost(name: string, nowMs: number, windowMinutes: number): Hos
     values: COLUMNS.map(() => undefined),
     times: COLUMNS.map(() => 0),
     rings: COLUMNS.map(() => new Ring(capacity)),
-    latest: {},
+    latestText: {},
     version: 0,
   };
 }
@@ -60,6 +64,19 @@ export function newHost(name: string, nowMs: number, windowMinutes: number): Hos
 export function statusAt(host: HostState, nowMs: number): HostStatus {
   if (host.announced === "offline") return "offline";
   return nowMs - host.lastSeenMs > SILENT_INTERVALS * host.intervalMs ? "silent" : "online";
+}
+
+/** The latest `system.<metric>` object per metric. */
+export function latestOf(host: HostState): Record<string, unknown> {
+  const latest: Record<string, unknown> = {};
+  for (const [metric, text] of Object.entries(host.latestText))
+    latest[metric] = (JSON.parse(text) as { system: Record<string, unknown> }).system[metric];
+  return latest;
+}
+
+export function hasNoSensor(host: HostState): boolean {
+  for (const column of COLUMNS) if (host.sensors[column.metric] === "none") return true;
+  return false;
 }
 
 /** The columns whose metric the host has no sensor for: shown as "no sensor", never as 0. */

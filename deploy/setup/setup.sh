@@ -3,7 +3,8 @@
 #
 #   setup.sh certs    the repository's image, as root: CA, service and node certificates, each
 #                     service's TLS volume with only its own key, the secrets volume's owner
-#   setup.sh broker   the Mosquitto image, as root: ACL, password file, the ingest's MQTT password
+#   setup.sh broker   the Mosquitto image, as root: ACL, password file, the ingest's MQTT password,
+#                     telemetry-live's (read-only telemetry-viewer) MQTT password
 #
 # Both are idempotent: every `docker compose up` runs them again and they keep what exists, so
 # credentials survive restarts and upgrades. Nothing secret is ever printed.
@@ -109,6 +110,17 @@ broker() {
   chown "$NODE_UID:$NODE_UID" "$ingest_secret"
   chmod 0400 "$ingest_secret"
 
+  # telemetry-live's read-only account, in a volume of its own that only telemetry-live mounts.
+  viewer_secret="$root/live-secrets/mqtt-viewer.password"
+  mkdir -p "$root/live-secrets"
+  if [ ! -s "$viewer_secret" ]; then
+    new_secret > "$viewer_secret"
+    log "generated telemetry-live's MQTT password"
+  fi
+  chown "$NODE_UID:$NODE_UID" "$root/live-secrets" "$viewer_secret"
+  chmod 0700 "$root/live-secrets"
+  chmod 0400 "$viewer_secret"
+
   # The broker's own health check logs in as this user; only root in the broker container reads it.
   probe_secret=$config/healthcheck.password
   [ -s "$probe_secret" ] || new_secret > "$probe_secret"
@@ -131,13 +143,14 @@ broker() {
   touch "$next"
   mosquitto_passwd -b "$next" telemetry-ingest "$(cat "$ingest_secret")"
   mosquitto_passwd -b "$next" healthcheck "$(cat "$probe_secret")"
+  mosquitto_passwd -b "$next" telemetry-viewer "$(cat "$viewer_secret")"
   for node in $nodes; do
     mosquitto_passwd -b "$next" "$node" "$(cat "$config/nodes/$node.password")"
   done
   chown "$MOSQUITTO_OWNER" "$next"
   chmod 0600 "$next"
   mv -f "$next" "$config/passwords"
-  log "broker users: telemetry-ingest, healthcheck${nodes:+, }$(printf '%s' "$nodes" | sed 's/ $//; s/ /, /g')"
+  log "broker users: telemetry-ingest, healthcheck, telemetry-viewer${nodes:+, }$(printf '%s' "$nodes" | sed 's/ $//; s/ /, /g')"
 }
 
 case "${1:-}" in

@@ -29,8 +29,7 @@ export interface RunningLive {
 }
 
 export async function startLive(config: LiveConfig, log: Logger): Promise<RunningLive> {
-  const metrics = createLiveMetrics();
-  const fleet = new Fleet({
+  const fleet: Fleet = new Fleet({
     maxHosts: config.maxHosts,
     windowMinutes: config.windowMinutes,
     hotCelsius: config.hotCelsius,
@@ -40,6 +39,7 @@ export async function startLive(config: LiveConfig, log: Logger): Promise<Runnin
         `host limit of ${config.maxHosts} reached: samples of new hosts (such as ${host}) are dropped; raise --max-hosts`,
       ),
   });
+  const metrics = createLiveMetrics(() => fleet.hosts.size);
   const subscriber = new Subscriber(config.mqtt, fleet, metrics, log);
   const hub = new PushHub(
     fleet,
@@ -85,7 +85,6 @@ export async function startLive(config: LiveConfig, log: Logger): Promise<Runnin
   const tick = setInterval(() => {
     const now = Date.now();
     fleet.refresh(now);
-    metrics.hosts.set(fleet.hosts.size);
     metrics.refused.inc(fleet.refused - refused);
     refused = fleet.refused;
     hub.push(now);

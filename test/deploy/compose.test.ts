@@ -441,7 +441,12 @@ describe("the compose setup steps (deploy/setup/setup.sh)", () => {
         .split("\n")
         .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1)]),
     );
-    assert.deepEqual([...entries.keys()].sort(), ["healthcheck", "telemetry-ingest", "web-1"]);
+    assert.deepEqual([...entries.keys()].sort(), [
+      "healthcheck",
+      "telemetry-ingest",
+      "telemetry-viewer",
+      "web-1",
+    ]);
     const matches = (user: string, password: string) => {
       // Mosquitto 2's format: $7$<iterations>$<salt>$<PBKDF2-SHA512>, both base64.
       const [, kind, rounds, salt, hash] = entries.get(user)!.split("$");
@@ -466,7 +471,7 @@ describe("the compose setup steps (deploy/setup/setup.sh)", () => {
       .trim()
       .split("\n")
       .map((line) => line.split(":")[0]);
-    assert.deepEqual(users.sort(), ["healthcheck", "telemetry-ingest"]);
+    assert.deepEqual(users.sort(), ["healthcheck", "telemetry-ingest", "telemetry-viewer"]);
   });
 });
 

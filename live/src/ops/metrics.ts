@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from "prom-client";
 
 /** Every metric telemetry-live exports at /metrics, named in one place. */
-export function createLiveMetrics() {
+export function createLiveMetrics(hostsKnown: () => number) {
   const registry = new Registry();
   const counter = (name: string, help: string) =>
     new Counter({ name: `telemetry_live_${name}`, help, registers: [registry] });
@@ -15,7 +15,15 @@ export function createLiveMetrics() {
       "Messages that failed the contract's validation and were ignored",
     ),
     refused: counter("hosts_refused_total", "Messages dropped because the host limit was reached"),
-    hosts: gauge("hosts_known", "Hosts held in memory"),
+    hosts: new Gauge({
+      name: "telemetry_live_hosts_known",
+      help: "Hosts held in memory",
+      registers: [registry],
+      // Counted when scraped, so the figure is never a push interval behind.
+      collect() {
+        this.set(hostsKnown());
+      },
+    }),
     browsers: gauge("browsers_connected", "Browsers with an open update stream"),
     updates: counter("updates_sent_total", "Updates pushed to browsers"),
     updateBytes: counter("update_bytes_sent_total", "Bytes of updates pushed to browsers"),

@@ -79,9 +79,16 @@ async function main(): Promise<number> {
       await page.waitForSelector(".host-row");
       const cdp = await page.context().newCDPSession(page);
       await cdp.send("Performance.enable");
-      const taskSeconds = async () => {
+      /** Seconds the page's main thread spent in tasks, and in script, style and layout among them. */
+      const mainThread = async () => {
         const { metrics } = await cdp.send("Performance.getMetrics");
-        return metrics.find((m) => m.name === "TaskDuration")?.value ?? 0;
+        const of = (name: string) => metrics.find((m) => m.name === name)?.value ?? 0;
+        return {
+          task: of("TaskDuration"),
+          script: of("ScriptDuration"),
+          style: of("RecalcStyleDuration"),
+          layout: of("LayoutDuration"),
+        };
       };
       await new Promise((r) => setTimeout(r, Number(args.warmup) * 1000));
 
@@ -92,7 +99,7 @@ async function main(): Promise<number> {
         messages: await metric("telemetry_live_messages_received_total"),
         bytes: await metric("telemetry_live_update_bytes_sent_total"),
         updates: await metric("telemetry_live_updates_sent_total"),
-        task: await taskSeconds(),
+        main: await mainThread(),
       };
       await new Promise((r) => setTimeout(r, seconds * 1000));
       const elapsed = (performance.now() - start.at) / 1000;
@@ -100,7 +107,10 @@ async function main(): Promise<number> {
       const cpu = cpuSeconds(pid) - start.cpu;
       const bytes = (await metric("telemetry_live_update_bytes_sent_total")) - start.bytes;
       const updates = (await metric("telemetry_live_updates_sent_total")) - start.updates;
-      const busy = ((await taskSeconds()) - start.task) / elapsed;
+      const main = await mainThread();
+      const busy = (main.task - start.main.task) / elapsed;
+      const share = (key: keyof typeof main) =>
+        `${(((main[key] - start.main[key]) / elapsed) * 100).toFixed(1)} %`;
       const rss = rssBytes(pid);
       const browsers = await metric("telemetry_live_browsers_connected");
 
@@ -134,6 +144,12 @@ async function main(): Promise<number> {
           `${(busy * 100).toFixed(1)} %`,
           `≤ ${GOALS.browserBusy * 100} %`,
           verdict(busy <= GOALS.browserBusy),
+        ],
+        [
+          "… of which script / style / layout",
+          `${share("script")} / ${share("style")} / ${share("layout")}`,
+          "",
+          "",
         ],
       ];
       process.stdout.write(

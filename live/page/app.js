@@ -46,6 +46,14 @@
     if (detail) openDetail(detail.name);
   });
 
+  // Writing the same text or class again still costs the browser a layout: write only changes.
+  function setText(element, text) {
+    if (element.textContent !== text) element.textContent = text;
+  }
+  function setClass(element, name) {
+    if (element.className !== name) element.className = name;
+  }
+
   // ---- formatting -------------------------------------------------------------------------------
   function format(column, value) {
     if (value === null || value === undefined) return "–";
@@ -262,7 +270,7 @@
       pool[k].host = null;
     }
     for (const entry of rows.values()) entry.dirty = false;
-    for (let k = 0; k < used; k++) pool[k].seen.textContent = ago(rows.get(pool[k].host)?.row.seen ?? 0);
+    for (let k = 0; k < used; k++) setText(pool[k].seen, ago(rows.get(pool[k].host)?.row.seen ?? 0));
   }
 
   function drawRow(view, entry) {
@@ -271,19 +279,23 @@
     view.drawn = entry;
     view.element.dataset.host = row.h;
     view.element.dataset.status = row.s;
-    view.element.className = `row host-row ${row.s}${row.hot ? " hot" : ""}${row.h === detailHost ? " selected" : ""}`;
-    view.name.textContent = row.h;
-    view.name.title = row.h;
-    view.pill.textContent = row.s;
-    view.pill.className = `status ${row.s}`;
+    setClass(
+      view.element,
+      `row host-row ${row.s}${row.hot ? " hot" : ""}${row.h === detailHost ? " selected" : ""}`,
+    );
+    setText(view.name, row.h);
+    if (view.name.title !== row.h) view.name.title = row.h;
+    setText(view.pill, row.s);
+    setClass(view.pill, `status ${row.s}`);
     const noSensor = new Set(row.ns ?? []);
     columns.forEach((column, i) => {
       const m = view.metrics[i];
       const missing = noSensor.has(i);
       const hot = column.unit === "celsius" && row.hot;
-      m.cell.className = `metric${missing ? " nosensor" : ""}${hot ? " hot" : ""}`;
-      m.value.textContent = missing ? "no sensor" : format(column, row.v[i]);
-      m.value.title = hot ? `at or above ${hotCelsius} °C` : "";
+      setClass(m.cell, `metric${missing ? " nosensor" : ""}${hot ? " hot" : ""}`);
+      setText(m.value, missing ? "no sensor" : format(column, row.v[i]));
+      const title = hot ? `at or above ${hotCelsius} °C` : "";
+      if (m.value.title !== title) m.value.title = title;
       if (row.v[i] === null) delete m.cell.dataset.value;
       else m.cell.dataset.value = String(row.v[i]);
       m.cell.dataset.time = String(row.t[i]);
@@ -337,30 +349,37 @@
     ctx.stroke();
   }
 
+  /** The summary's chips, made once and then only their numbers changed. */
+  const chips = new Map();
   function renderSummary() {
     const s = summary;
-    const chip = (cls, label, value) => {
-      const span = document.createElement("span");
-      span.className = `chip ${cls}`;
-      span.dataset.kind = cls;
-      const b = document.createElement("b");
-      b.textContent = value;
-      span.append(`${label} `, b);
-      return span;
-    };
-    const chips = [
-      chip("hosts", "hosts", String(s.hosts)),
-      chip("online", "online", String(s.online)),
-      chip("offline", "offline", String(s.offline)),
-      chip("silent", "silent", String(s.silent)),
-      chip("hot", `≥ ${hotCelsius} °C`, String(s.hot)),
-      chip("nosensor", "no sensor", String(s.noSensor)),
+    const entries = [
+      ["hosts", "hosts", String(s.hosts)],
+      ["online", "online", String(s.online)],
+      ["offline", "offline", String(s.offline)],
+      ["silent", "silent", String(s.silent)],
+      ["hot", `≥ ${hotCelsius} °C`, String(s.hot)],
+      ["nosensor", "no sensor", String(s.noSensor)],
+      ["hottest", "hottest", s.hottest ? `${s.hottest.name} ${s.hottest.celsius.toFixed(1)} °C` : null],
+      ["busiest", "busiest", s.busiest ? `${s.busiest.name} ${Math.round(s.busiest.pct * 100)} %` : null],
     ];
-    if (s.hottest)
-      chips.push(chip("hottest", "hottest", `${s.hottest.name} ${s.hottest.celsius.toFixed(1)} °C`));
-    if (s.busiest)
-      chips.push(chip("busiest", "busiest", `${s.busiest.name} ${Math.round(s.busiest.pct * 100)} %`));
-    $("summary").replaceChildren(...chips);
+    for (const [kind, label, value] of entries) {
+      let chip = chips.get(kind);
+      if (!chip) {
+        const span = document.createElement("span");
+        span.className = `chip ${kind}`;
+        span.dataset.kind = kind;
+        const name = document.createTextNode("");
+        const b = document.createElement("b");
+        span.append(name, b);
+        $("summary").append(span);
+        chip = { span, name, b };
+        chips.set(kind, chip);
+      }
+      chip.span.hidden = value === null;
+      if (chip.name.data !== `${label} `) chip.name.data = `${label} `;
+      setText(chip.b, value ?? "");
+    }
   }
 
   // ---- the detail view --------------------------------------------------------------------------

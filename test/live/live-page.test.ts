@@ -35,14 +35,9 @@ function sysTreeAt(celsius: number): string {
 }
 
 describe("the live page in a real browser, against a real broker, real agents and the fleet simulator", () => {
-  const prefix = uniqueName("lv");
-  const hosts = {
-    cool: `${prefix}-cool`,
-    hot: `${prefix}-hot`,
-    vm: `${prefix}-vm`,
-    paused: `${prefix}-paused`,
-  };
-  const simulated = Array.from({ length: 12 }, (_, i) => `${prefix}-sim-${i}`);
+  // The broker is this test's own, so host names need not be unique: they read as a cluster's would.
+  const hosts = { cool: "pi-1", hot: "node-hot", vm: "vm-1", paused: "node-2" };
+  const simulated = Array.from({ length: 12 }, (_, i) => `sim-${i}`);
   const namespace = uniqueName("live");
   const tokenFile = tokenFileIn();
   const processes: ProgramProcess[] = [];
@@ -86,7 +81,7 @@ describe("the live page in a real browser, against a real broker, real agents an
     const simulator = spawnAgent([
       "simulate",
       ...["--hosts", String(simulated.length), "--interval", "1", "--broker", broker.url],
-      ...["--prefix", `${prefix}-sim`, "--offline-rate", "0"],
+      ...["--prefix", "sim", "--offline-rate", "0"],
     ]);
     processes.push(simulator);
     // The ingest fills Elasticsearch, where a restarted telemetry-live finds the last minutes.
@@ -100,6 +95,8 @@ describe("the live page in a real browser, against a real broker, real agents an
       INGEST_FLUSH_INTERVAL: "200",
     });
     processes.push(ingest);
+    // Subscribed before the agents' first minute ends, so the history holds every host.
+    await waitFor("the ingest to start", () => ingest.output().includes('"event":"ingest_started"'), 120_000);
 
     const port = await freePort();
     liveArgs = ["--mqtt-url", broker.url, "--port", String(port), "--auth-token-file", tokenFile];

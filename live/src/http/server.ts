@@ -86,7 +86,12 @@ export async function startHttpServer(config: LiveConfig["http"], deps: HttpDeps
         (error: Error) => json(response, 400, { error: error.message }),
       );
     } else if (route.startsWith("/api/hosts/") && request.method === "GET") {
-      const name = decodeURIComponent(route.slice("/api/hosts/".length));
+      let name: string;
+      try {
+        name = decodeURIComponent(route.slice("/api/hosts/".length));
+      } catch {
+        return json(response, 400, { error: "the host name in the path is not valid percent-encoding" });
+      }
       const host = deps.fleet.hosts.get(name);
       if (!host) return json(response, 404, { error: `no host named ${name}` });
       const since = Math.floor(Date.now() / 1000) - deps.windowMinutes * 60;

@@ -14,11 +14,15 @@ export interface PushHubOptions {
   brokerConnected: () => boolean;
 }
 
+const KEEPALIVE_MS = 15_000;
+
 interface Stream {
   session: BrowserSession;
   response: ServerResponse;
   /** The socket's buffer is full: skip pushes until it drains; the next one catches up. */
   blocked: boolean;
+  /** When this stream was last written to, ms. */
+  lastWrite: number;
 }
 
 /**
@@ -43,7 +47,7 @@ export class PushHub {
 
   open(request: IncomingMessage, response: ServerResponse): void {
     const session = new BrowserSession(randomUUID());
-    const stream: Stream = { session, response, blocked: false };
+    const stream: Stream = { session, response, blocked: false, lastWrite: Date.now() };
     response.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-store",
@@ -91,7 +95,15 @@ export class PushHub {
     for (const stream of this.streams.values()) {
       if (stream.blocked) continue;
       const update = stream.session.update(this.fleet, broker, this.options.windowMinutes, nowMs);
-      if (!update) continue;
+      if (!update) {
+        // A comment line now and then keeps proxies from closing a quiet stream, and finds dead ones.
+        if (nowMs - stream.lastWrite >= KEEPALIVE_MS) {
+          stream.blocked = !stream.response.write(": keepalive\n\n");
+          stream.lastWrite = nowMs;
+        }
+        continue;
+      }
+      stream.lastWrite = nowMs;
       const text = `data: ${JSON.stringify(update)}\n\n`;
       stream.blocked = !stream.response.write(text);
       this.metrics.updates.inc();

@@ -121,6 +121,12 @@ describe("telemetry-live on the deployment's broker, with its read-only account,
     assert.match(metrics, /^telemetry_live_messages_received_total [1-9]/m);
     assert.match(metrics, /^telemetry_live_hosts_known 1$/m);
     assert.match(metrics, /^telemetry_live_broker_connected 1$/m);
+    const bearer = { authorization: `Bearer ${live.token}` };
+    const bad = await fetch(`${live.url}api/hosts/%E0%A4%A`, { headers: bearer });
+    assert.equal(bad.status, 400, "a malformed host name is a clear error, not a crash");
+    const unknown = await fetch(`${live.url}api/hosts/nobody`, { headers: bearer });
+    assert.deepEqual(await unknown.json(), { error: "no host named nobody" });
+    assert.equal((await fetch(`${live.url}healthz`)).status, 200, "still running");
   });
 
   it("serves HTTPS with basic auth when given a certificate and a password file", async () => {

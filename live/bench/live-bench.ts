@@ -112,6 +112,7 @@ async function main(): Promise<number> {
       const share = (key: keyof typeof main) =>
         `${(((main[key] - start.main[key]) / elapsed) * 100).toFixed(1)} %`;
       const rss = rssBytes(pid);
+      const rowElements = await page.locator(".host-row").count();
       const browsers = await metric("telemetry_live_browsers_connected");
 
       const micros = messages > 0 ? (cpu * 1e6) / messages : NaN;
@@ -151,6 +152,7 @@ async function main(): Promise<number> {
           "",
           "",
         ],
+        ["row elements in the page (virtualised)", `${rowElements} for ${hosts} hosts`, "", ""],
       ];
       process.stdout.write(
         [

@@ -165,6 +165,24 @@ describe("the live page in a real browser, against a real broker, real agents an
     assert.match((await page.textContent("#summary")) ?? "", new RegExp(`hottest ${hosts.hot} 99\\.5 °C`));
   });
 
+  it("filters by host name and follows the OS's light or dark preference", async () => {
+    await page.fill("#filter", "SIM-1");
+    await waitFor("only the matching hosts", async () => {
+      const shown = (await shownRows(page)).map((r) => r.host).sort();
+      return shown.join() === ["sim-1", "sim-10", "sim-11"].join();
+    });
+    await page.fill("#filter", "");
+    await waitFor("every host again", async () => (await shownRows(page)).length === 16);
+    const background = () => page.evaluate<string>("getComputedStyle(document.body).backgroundColor");
+    await page.emulateMedia({ colorScheme: "light" });
+    const light = await background();
+    await page.emulateMedia({ colorScheme: "dark" });
+    const dark = await background();
+    await page.emulateMedia({ colorScheme: "light" });
+    assert.equal(light, "rgb(247, 248, 250)");
+    assert.equal(dark, "rgb(16, 19, 24)");
+  });
+
   it("turns an agent killed with -9 offline (its Last Will) and sorts it first", async () => {
     agents[hosts.cool]!.child.kill("SIGKILL");
     await waitFor(

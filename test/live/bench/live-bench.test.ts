@@ -22,6 +22,7 @@ describe("npm run bench:live, run small", () => {
       /\| CPU µs per message \(telemetry-live\) \| [\d.]+ \| ≤ 15 \| (met|MISSED) \|/,
       /\| resident memory \(200 hosts\) \| \d+ MiB \|/,
       /\| bytes per second per browser \| \d+ \| ≤ 50000 \| (met|MISSED) \|/,
+      /\| row elements in the page \(virtualised\) \| \d+ for 200 hosts \|/,
       /\| browser main thread busy \(share of one core\) \| [\d.]+ % \| ≤ 10 % \| (met|MISSED) \|/,
     ])
       assert.match(output, figure);

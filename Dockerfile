@@ -17,6 +17,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY agent/src ./agent/src
 COPY ingest/src ./ingest/src
 COPY kibana/src ./kibana/src
+COPY live/src ./live/src
 COPY deploy/certs ./deploy/certs
 RUN npm run build
 
@@ -29,7 +30,10 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY kibana/saved-objects ./kibana/saved-objects
+COPY live/page ./live/page
 COPY deploy/setup ./deploy/setup
+# telemetry-live's token lives here; a named volume mounted on it takes this owner.
+RUN mkdir -p /var/lib/telemetry-live && chown node:node /var/lib/telemetry-live
 # The image's node user (uid 1000): nothing here needs root, and a compromised ingest gets no more.
 USER node
 EXPOSE 9464

@@ -2,6 +2,7 @@
 // misused promises), consistent type imports so `verbatimModuleSyntax` stays honest.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import globals from "globals";
 
 export default tseslint.config(
   { ignores: ["node_modules/", "dist/", "**/target/", "coverage/", "bin/"] },
@@ -30,8 +31,8 @@ export default tseslint.config(
   },
   {
     // Only the config modules may read the environment: one typed config object per program.
-    files: ["agent/src/**/*.ts", "ingest/src/**/*.ts", "kibana/src/**/*.ts"],
-    ignores: ["agent/src/config/**", "ingest/src/config/**", "kibana/src/config.ts"],
+    files: ["agent/src/**/*.ts", "ingest/src/**/*.ts", "kibana/src/**/*.ts", "live/src/**/*.ts"],
+    ignores: ["agent/src/config/**", "ingest/src/config/**", "kibana/src/config.ts", "live/src/config/**"],
     rules: {
       "no-restricted-properties": [
         "error",
@@ -42,5 +43,10 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The live page runs in the browser as it is served: plain script, no build step.
+    files: ["live/page/**/*.js"],
+    languageOptions: { sourceType: "script", globals: { ...globals.browser, uPlot: "readonly" } },
   },
 );

@@ -3,7 +3,8 @@
 #
 #   setup.sh certs    the repository's image, as root: CA, service and node certificates, each
 #                     service's TLS volume with only its own key, the secrets volume's owner
-#   setup.sh broker   the Mosquitto image, as root: ACL, password file, the ingest's MQTT password
+#   setup.sh broker   the Mosquitto image, as root: ACL, password file, the ingest's MQTT password,
+#                     telemetry-live's (read-only telemetry-viewer) MQTT password
 #
 # Both are idempotent: every `docker compose up` runs them again and they keep what exists, so
 # credentials survive restarts and upgrades. Nothing secret is ever printed.
@@ -167,6 +168,17 @@ broker() {
   chown "$NODE_UID:$NODE_UID" "$ingest_secret"
   chmod 0400 "$ingest_secret"
 
+  # telemetry-live's read-only account, in a volume of its own that only telemetry-live mounts.
+  viewer_secret="$root/live-secrets/mqtt-viewer.password"
+  mkdir -p "$root/live-secrets"
+  if [ ! -s "$viewer_secret" ]; then
+    new_secret > "$viewer_secret"
+    log "generated telemetry-live's MQTT password"
+  fi
+  chown "$NODE_UID:$NODE_UID" "$root/live-secrets" "$viewer_secret"
+  chmod 0700 "$root/live-secrets"
+  chmod 0400 "$viewer_secret"
+
   # The broker's own health check logs in as this user; only root in the broker container reads it.
   # mosquitto_pub takes its login from an options file ($XDG_CONFIG_HOME/mosquitto_pub), so the
   # probe's password is not on its command line either.
@@ -189,16 +201,16 @@ broker() {
   done
 
   # Rebuilt from the secrets every time, so users removed from MQTT_NODE_USERS lose access. One file
-  # per listener (deploy/mosquitto/mosquitto.conf): nodes on 8883, the ingest on the services
-  # listener, the health check on the container's loopback.
-  set --
+  # per listener (deploy/mosquitto/mosquitto.conf): nodes and telemetry-live's read-only account on
+  # 8883, the ingest on the services listener, the health check on the container's loopback.
+  set -- "telemetry-viewer:$viewer_secret"
   for node in $nodes; do
     set -- "$@" "$node:$config/nodes/$node.password"
   done
   password_file passwords "$@"
   password_file services.passwords "telemetry-ingest:$ingest_secret"
   password_file local.passwords "healthcheck:$probe_secret"
-  log "broker users: telemetry-ingest, healthcheck${nodes:+, }$(printf '%s' "$nodes" | sed 's/ $//; s/ /, /g')"
+  log "broker users: telemetry-ingest, healthcheck, telemetry-viewer${nodes:+, }$(printf '%s' "$nodes" | sed 's/ $//; s/ /, /g')"
 }
 
 case "${1:-}" in

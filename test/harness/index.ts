@@ -12,3 +12,4 @@ export {
   type SecureBrokerUser,
 } from "./secure-mosquitto.ts";
 export { ensureDebianBinary } from "./debian.ts";
+export { launchChromium } from "./chromium.ts";

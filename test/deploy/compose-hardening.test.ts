@@ -72,14 +72,16 @@ describe("deploy/docker-compose.yml, hardened", () => {
     assert.ok(patch >= 6, `7.4.${patch} predates the fixes of CVE-2025-49844 and the other Lua CVEs`);
   });
 
-  it("puts the broker on a network only the ingest instances and the demo agent join", () => {
+  it("puts the broker on a network only the ingest instances, telemetry-live and the demo agent join", () => {
     for (const compose of [base, scaled]) {
       assert.deepEqual(networksOf(compose.services.mosquitto!), ["mqtt"]);
       const onBrokerNetwork = Object.entries(compose.services)
         .filter(([name, service]) => name !== "mosquitto" && networksOf(service).includes("mqtt"))
         .map(([name]) => name);
       assert.deepEqual(
-        onBrokerNetwork.filter((name) => !/^ingest(-\d+)?$/.test(name) && name !== "demo-agent"),
+        onBrokerNetwork.filter(
+          (name) => !/^ingest(-\d+)?$/.test(name) && !["live", "demo-agent"].includes(name),
+        ),
         [],
       );
       assert.ok(onBrokerNetwork.includes("ingest"));

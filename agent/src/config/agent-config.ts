@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { z } from "zod";
 import { hostNameProblem } from "../contract/index.ts";
 import { AGENT_VERSION } from "../version.ts";
-import { ConfigError, ConfigExit } from "./problems.ts";
+import { ConfigError, ConfigExit, parseFlags } from "./problems.ts";
 
 export { ConfigError, ConfigExit };
 
@@ -116,23 +116,8 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     .option("--buffer-max-messages <n>", "offline buffer bound in messages")
     .option("--buffer-max-bytes <n>", "offline buffer bound in bytes")
     .option("--config <path>", "JSON config file (env TELEMETRY_AGENT_CONFIG)")
-    .option("--log-level <level>", "fatal, error, warn, info, debug or trace (env LOG_LEVEL)")
-    .exitOverride()
-    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  let flags: Record<string, string | boolean | undefined>;
-  try {
-    program.parse(argv, { from: "user" });
-    flags = program.opts();
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.help") {
-        throw new ConfigExit(program.helpInformation());
-      }
-      if (error.code === "commander.version") throw new ConfigExit(`${AGENT_VERSION}\n`);
-      throw new ConfigError([error.message.replace(/^error: /, "")]);
-    }
-    throw error;
-  }
+    .option("--log-level <level>", "fatal, error, warn, info, debug or trace (env LOG_LEVEL)");
+  const flags = parseFlags<Record<string, string | boolean | undefined>>(program, argv);
 
   const problems: string[] = [];
   let file: z.infer<typeof FileSchema> = {};

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { z } from "zod";
-import { ConfigError, ConfigExit } from "../../../agent/src/config/problems.ts";
+import { ConfigError, ConfigExit, parseFlags } from "../../../agent/src/config/problems.ts";
 
 export { ConfigError, ConfigExit };
 
@@ -173,24 +173,10 @@ export function loadIngestConfig(argv: string[], env: NodeJS.ProcessEnv): Ingest
   const program = new Command("telemetry-ingest")
     .description("MQTT → Redis → Elasticsearch for cluster telemetry.")
     .version("0.1.0")
-    .option("--config <path>", "JSON config file (env TELEMETRY_INGEST_CONFIG)")
-    .exitOverride()
-    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+    .option("--config <path>", "JSON config file (env TELEMETRY_INGEST_CONFIG)");
   for (const key of FILE_KEYS) program.option(`--${flagName(key)} <value>`, `(env ${ENV[key]})`);
 
-  let flags: Record<string, string | undefined>;
-  try {
-    program.parse(argv, { from: "user" });
-    flags = program.opts();
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.help")
-        throw new ConfigExit(program.helpInformation());
-      if (error.code === "commander.version") throw new ConfigExit("0.1.0\n");
-      throw new ConfigError([error.message.replace(/^error: /, "")]);
-    }
-    throw error;
-  }
+  const flags = parseFlags<Record<string, string | undefined>>(program, argv);
   const problems: string[] = [];
   let file: Partial<Record<Key, string | number>> = {};
   const configPath = flags.config ?? env.TELEMETRY_INGEST_CONFIG;

@@ -49,6 +49,11 @@ describe("index templates derived from the contract", () => {
     assert.equal(leaf(temperature.properties, "system.temperature.sensor")?.type, "keyword");
     const memory = templates[3]!.body.template.mappings as { properties: Props };
     assert.equal(leaf(memory.properties, "system.memory.total")?.type, "long");
+    // Metricbeat's memory fields, both meanings of "used".
+    assert.equal(leaf(memory.properties, "system.memory.free")?.type, "long");
+    assert.equal(leaf(memory.properties, "system.memory.used.bytes")?.type, "long");
+    assert.equal(leaf(memory.properties, "system.memory.actual.used.bytes")?.type, "long");
+    assert.equal(leaf(memory.properties, "system.memory.actual.used.pct")?.type, "float");
   });
 
   describe("installed into the real Elasticsearch", () => {

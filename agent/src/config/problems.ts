@@ -56,3 +56,11 @@ export function parseFlags<T>(program: Command, argv: string[]): T {
     throw error;
   }
 }
+
+/**
+ * The arguments without a leading `--`: `npx telemetry-agent -- --once` passes it through, and
+ * commander would take every flag after it for an operand.
+ */
+export function withoutLeadingDashes(argv: string[]): string[] {
+  return argv[0] === "--" ? argv.slice(1) : argv;
+}

@@ -68,5 +68,21 @@ describe("index templates derived from the contract", () => {
       const stored = await es.indices.getIndexTemplate({ name: `telemetry-*-${namespace}` });
       assert.equal(stored.index_templates.length, METRIC_NAMES.length + 2);
     });
+
+    it("says which setting the cluster refused, with the cluster's reason, and installs the templates without it", async () => {
+      const namespace = uniqueName("t");
+      const lines: Array<{ setting?: string; msg: string }> = [];
+      const log = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+      // Past the configuration's check, as a value a cluster of another version might refuse.
+      await installTemplates(es, { namespace, retention: "forever" }, log);
+      const refusal = lines.find((l) => l.setting === "lifecycle.data_retention");
+      assert.ok(refusal, JSON.stringify(lines));
+      assert.match(
+        refusal.msg,
+        /^Elasticsearch refused the index template setting lifecycle\.data_retention: "forever" \(.*forever.*\)/,
+      );
+      const stored = await es.indices.getIndexTemplate({ name: `telemetry-*-${namespace}` });
+      assert.equal(stored.index_templates.length, METRIC_NAMES.length + 2);
+    });
   });
 });

@@ -71,10 +71,8 @@ async function main(): Promise<number> {
   const reaper = spawn(
     process.execPath,
     ["--import", "tsx", join(import.meta.dirname, "reaper.ts"), dir, String(process.pid)],
-    {
-      detached: true,
-      stdio: ["pipe", "ignore", "ignore"],
-    },
+    // From the repository root, where tsx resolves, whatever directory npm start was run from.
+    { cwd: join(import.meta.dirname, "..", ".."), detached: true, stdio: ["pipe", "ignore", "ignore"] },
   );
   reaper.unref();
   (reaper.stdin as unknown as { unref(): void }).unref();

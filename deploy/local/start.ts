@@ -80,17 +80,20 @@ async function main(): Promise<number> {
   // Set once they exist; a stop can come at any moment, before either.
   const running: { supervisor?: Supervisor; es?: Client } = {};
   let stopping = false;
+  let stopAskedAt = 0;
+  /** A second Ctrl-C: no more waiting. */
+  const kill = async (): Promise<never> => {
+    running.supervisor?.kill();
+    await endGroups(
+      recordedPids(dir).map((p) => p.pid),
+      0,
+    );
+    releaseRun(dir);
+    process.exit(130);
+  };
   const stop = async (code: number): Promise<never> => {
-    if (stopping) {
-      // Asked again: no more waiting.
-      running.supervisor?.kill();
-      await endGroups(
-        recordedPids(dir).map((p) => p.pid),
-        0,
-      );
-      releaseRun(dir);
-      process.exit(code === 0 ? 130 : code);
-    }
+    if (stopping) return new Promise<never>(() => undefined);
+    stopAskedAt = Date.now();
     stopping = true;
     say(`stopping (at most ${STOP_BOUND_S} s; Ctrl-C again to kill at once)`);
     await running.supervisor?.stop();
@@ -100,11 +103,17 @@ async function main(): Promise<number> {
     releaseRun(dir);
     process.exit(code);
   };
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(0));
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+    process.on(signal, () => {
+      // A terminal's Ctrl-C reaches npm, which forwards it, and this process directly: the same
+      // keypress arrives twice within milliseconds. Only a later one means "now".
+      if (!stopping) void stop(0);
+      else if (Date.now() - stopAskedAt > 1000) void kill();
+    });
   // npm killed with -9: this process is re-parented. Nobody is left to press Ctrl-C, so stop.
   const parent = process.ppid;
   setInterval(() => {
-    if (process.ppid !== parent) {
+    if (process.ppid !== parent && !stopping) {
       say(`the parent process (pid ${parent}) is gone; stopping`);
       void stop(1);
     }

@@ -28,6 +28,8 @@ function npmStart(dir: string, args: string[] = [], env: NodeJS.ProcessEnv = {})
     cwd: root,
     env: { ...base, ELASTICSEARCH_URL: elasticsearchUrl, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, as a terminal gives it: Ctrl-C goes to the group.
+    detached: true,
   });
   let out = "";
   let err = "";
@@ -147,7 +149,7 @@ describe("npm start", () => {
     assert.equal(existsSync(join(dir, "run.json")), false);
   });
 
-  it("ends everything on SIGINT, keeps data unless --fresh, and leaves no orphans after kill -9 of npm or of the start process", async () => {
+  it("ends everything on Ctrl-C, keeps data unless --fresh, and leaves no orphans after kill -9 of npm or of the start process", async () => {
     const dir = tempDir();
     const namespace = uniqueName("start");
 
@@ -155,9 +157,11 @@ describe("npm start", () => {
     starts.push(first);
     const firstPids = await running(first);
     assert.match(first.stderr(), /kept from earlier runs \(--fresh wipes it\)/);
-    first.npm.kill("SIGINT");
-    await first.exited;
-    await allGone("after SIGINT", firstPids);
+    // Ctrl-C in a terminal: SIGINT to the whole group, so npm start gets it directly and from npm.
+    process.kill(-first.npm.pid!, "SIGINT");
+    assert.equal(await first.exited, 0);
+    await allGone("after Ctrl-C", firstPids);
+    assert.match(first.stderr(), /stopped mosquitto, redis/, "an orderly stop, not the second Ctrl-C's kill");
     const marker = join(dir, "redis", "marker");
     writeFileSync(marker, "from the first run");
 

@@ -36,6 +36,11 @@ async function main(): Promise<void> {
   await sampler.prepare();
 
   if (config.once) {
+    // `--once | head -1`: a reader that has what it wanted closes the pipe; that ends us quietly.
+    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(0);
+      throw error;
+    });
     // CPU needs an interval to measure over; a short one is enough for a one-off look.
     await new Promise((r) => setTimeout(r, 250));
     for (const collector of collectors) {

@@ -120,3 +120,11 @@ export async function issue(authority: Authority, subject: Subject): Promise<Pem
   });
   return { certificate: cert.toString("pem"), privateKey: await privateKeyPem(keys.privateKey) };
 }
+
+/** The DNS names and IP addresses a certificate was issued for. */
+export function altNamesOf(certificatePem: string): string[] {
+  const extension = new x509.X509Certificate(certificatePem).getExtension(
+    x509.SubjectAlternativeNameExtension,
+  );
+  return (extension?.names.toJSON() ?? []).map((n) => n.value);
+}

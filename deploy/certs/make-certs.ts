@@ -9,7 +9,15 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { hostNameProblem } from "../../agent/src/contract/index.ts";
-import { createAuthority, issue, loadAuthority, type Authority, type Pem, type Usage } from "./authority.ts";
+import {
+  altNamesOf,
+  createAuthority,
+  issue,
+  loadAuthority,
+  type Authority,
+  type Pem,
+  type Usage,
+} from "./authority.ts";
 import { serviceNameProblem } from "./service-accounts.ts";
 
 export interface CertsRequest {
@@ -23,11 +31,15 @@ export interface CertsRequest {
   days: number;
   caDays: number;
   force: boolean;
+  /** --hosts was given: a kept broker certificate is compared with it. */
+  hostsGiven?: boolean;
 }
 
 export interface CertsReport {
   written: string[];
   kept: string[];
+  /** Kept certificates whose names differ from the ones asked for: what to do about each. */
+  differing: string[];
 }
 
 const PUBLIC = 0o644;
@@ -96,11 +108,20 @@ async function leaf(
   name: string,
   usage: Usage,
   altNames: string[],
+  compareNames = usage === "server",
 ): Promise<void> {
   const certPath = join(request.out, `${name}.crt`);
   const keyPath = join(request.out, `${name}.key`);
   if (!request.force && existsSync(certPath) && existsSync(keyPath)) {
     report.kept.push(certPath, keyPath);
+    const has = altNamesOf(readFileSync(certPath, "utf8"));
+    const same = has.length === altNames.length && altNames.every((n) => has.includes(n));
+    if (compareNames && !same)
+      report.differing.push(
+        `${certPath} is kept with the names ${has.join(", ") || "(none)"}, not ${altNames.join(", ")}: ` +
+          `re-issue it with --force (npm run certs -- --out ${request.out} ${name === "broker" ? `--hosts ${altNames.join(",")}` : `--server ${name}=${altNames.join(",")}`} --force); ` +
+          "the CA and the other certificates stay",
+      );
     return;
   }
   const pem: Pem = await issue(authority, { commonName: name, altNames, usage, days: request.days });
@@ -111,9 +132,9 @@ async function leaf(
 
 export async function makeCerts(request: CertsRequest): Promise<CertsReport> {
   mkdirSync(request.out, { recursive: true, mode: 0o755 });
-  const report: CertsReport = { written: [], kept: [] };
+  const report: CertsReport = { written: [], kept: [], differing: [] };
   const authority = await authorityIn(request.out, request.caDays, report);
-  await leaf(authority, request, report, "broker", "server", request.hosts);
+  await leaf(authority, request, report, "broker", "server", request.hosts, request.hostsGiven ?? false);
   for (const [name, sans] of Object.entries(request.servers))
     await leaf(authority, request, report, name, "server", sans);
   for (const name of request.clients) await leaf(authority, request, report, name, "client", []);
@@ -150,6 +171,7 @@ export function parseCertsArgs(argv: string[]): CertsRequest {
     days: o.days,
     caDays: o.caDays,
     force: o.force,
+    hostsGiven: program.getOptionValueSource("hosts") === "cli",
   };
 }
 
@@ -164,6 +186,7 @@ async function main(): Promise<void> {
   const report = await makeCerts(request);
   for (const path of report.written) process.stdout.write(`wrote ${path}\n`);
   for (const path of report.kept) process.stdout.write(`kept  ${path}\n`);
+  for (const line of report.differing) process.stderr.write(`certs: ${line}\n`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();

@@ -21,16 +21,24 @@ import type { IngestConfig } from "./config/ingest-config.ts";
 import { Indexer } from "./indexer/indexer.ts";
 import { Intake } from "./intake/intake.ts";
 import { createMetrics, type IngestMetrics } from "./ops/metrics.ts";
+import { Backends, isConnectionError } from "./ops/backends.ts";
 import { portOf, startHttpServer } from "./ops/http-server.ts";
 import { Staging, batchStore } from "./queue/staging.ts";
 import { installTemplates } from "./setup/install-templates.ts";
+
+/** How long a stop may take before the ingest gives up on what is in flight. */
+export const STOP_GRACE_MS = 10_000;
 
 export interface RunningIngest {
   metrics: IngestMetrics;
   httpPort: number;
   /** Documents staged or queued and not yet indexed. */
   depth: () => Promise<number>;
-  /** Stops taking messages, finishes in-flight bulks, leaves the rest queued. */
+  /**
+   * Stops taking messages, finishes in-flight bulks, leaves the rest queued; at most STOP_GRACE_MS.
+   * Past that (Redis or Elasticsearch unreachable), it returns without waiting: what is not in Redis
+   * was never acknowledged, so the broker keeps it for the next start.
+   */
   stop: () => Promise<void>;
 }
 
@@ -43,9 +51,17 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     ...(config.elasticsearch.caFile ? { tls: { ca: readFileSync(config.elasticsearch.caFile) } } : {}),
     ...(config.elasticsearch.fingerprint ? { caFingerprint: config.elasticsearch.fingerprint } : {}),
   });
+  const backends = new Backends(
+    { broker: config.mqtt.url, Redis: config.redis.url, Elasticsearch: config.elasticsearch.url },
+    log,
+  );
   const redisOptions = { maxRetriesPerRequest: null, enableAutoPipelining: true } as const;
   const redis = new Redis(config.redis.url, redisOptions);
-  redis.on("error", () => undefined);
+  // ioredis reconnects by itself; one line when Redis goes away and one when it is back.
+  redis.on("error", (error) =>
+    backends.unreachable("Redis", error, "holding new messages at the broker until it answers"),
+  );
+  redis.on("ready", () => backends.reachable("Redis"));
   const queueName = `${config.redis.prefix}-bulk-${config.namespace}`;
   const connection = { url: config.redis.url };
   const queue = new Queue(queueName, {
@@ -58,11 +74,12 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
       removeOnFail: false,
     },
   });
-  queue.on("error", () => undefined);
-
-  if (config.installTemplates)
-    await installTemplates(elasticsearch, { namespace: config.namespace, retention: config.retention }, log);
-  else log.info({ event: "templates_skipped" }, "index templates are installed by the setup step");
+  queue.on("error", (error) => redisOrLog(error, "queue_error", "queue error"));
+  /** A Redis connection error belongs to the Redis outage already reported; anything else is logged. */
+  const redisOrLog = (error: Error, event: string, message: string) => {
+    if (isConnectionError(error)) backends.unreachable("Redis", error);
+    else log.error({ event, err: error.message }, message);
+  };
 
   const queuedKey = `${config.redis.prefix}:queued-documents:${config.namespace}`;
   const staging = new Staging(
@@ -111,15 +128,54 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
   };
 
   const indexer = new Indexer(elasticsearch, batchStore(redis, queuedKey), config.namespace, metrics, log);
-  const worker = new Worker(queueName, (job) => indexer.process(job), {
-    connection,
-    concurrency: config.concurrency,
-    // A job stalls when its worker dies; it must come back, never land in the failed set.
-    maxStalledCount: 1_000_000,
-    stalledInterval: 15_000,
-    settings: { backoffStrategy: (attempts: number) => Math.min(60_000, 1000 * 2 ** Math.min(attempts, 10)) },
-  });
-  worker.on("error", (error) => log.error({ event: "worker_error", err: error.message }, "worker error"));
+  let worker: Worker | undefined;
+  const startWorker = () => {
+    worker = new Worker(queueName, (job) => indexer.process(job), {
+      connection,
+      concurrency: config.concurrency,
+      // A job stalls when its worker dies; it must come back, never land in the failed set.
+      maxStalledCount: 1_000_000,
+      stalledInterval: 15_000,
+      settings: {
+        backoffStrategy: (attempts: number) => Math.min(60_000, 1000 * 2 ** Math.min(attempts, 10)),
+      },
+    });
+    worker.on("error", (error) => redisOrLog(error, "worker_error", "worker error"));
+  };
+  // Indexing waits for the templates: a document written before them would create a plain index
+  // with guessed mappings instead of the data stream. Messages are staged in Redis meanwhile.
+  let templatesReady = !config.installTemplates;
+  let templatesRetry: NodeJS.Timeout | undefined;
+  const installUntilDone = async (attempt = 0): Promise<void> => {
+    if (stopping) return;
+    try {
+      await installTemplates(
+        elasticsearch,
+        { namespace: config.namespace, retention: config.retention },
+        log,
+      );
+      templatesReady = true;
+      backends.reachable("Elasticsearch");
+      startWorker();
+    } catch (error) {
+      backends.unreachable(
+        "Elasticsearch",
+        error,
+        "the index templates are installed and indexing starts once it answers; retrying",
+      );
+      templatesRetry = setTimeout(
+        () => void installUntilDone(attempt + 1),
+        Math.min(5000, 500 * 2 ** attempt),
+      );
+    }
+  };
+  // The first attempt is awaited, so that a healthy start is ready when it says so; later ones run
+  // in the background while the rest of the ingest runs.
+  if (config.installTemplates) await installUntilDone();
+  else {
+    log.info({ event: "templates_skipped" }, "index templates are installed by the setup step");
+    startWorker();
+  }
 
   staging.start();
   const intake = new Intake(config, {
@@ -128,16 +184,23 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     gate,
     metrics,
     log,
+    backends,
   });
   intake.start();
 
   const server: Server = await startHttpServer(config.httpPort, metrics.registry, {
     broker: () => intake.connected,
     redis: async () => (await redis.ping()) === "PONG",
-    elasticsearch: async () => (await elasticsearch.cluster.health({ timeout: "2s" })).status !== "red",
+    elasticsearch: async () =>
+      templatesReady && (await elasticsearch.cluster.health({ timeout: "2s" })).status !== "red",
   });
   log.info(
-    { event: "ingest_started", httpPort: portOf(server), namespace: config.namespace },
+    {
+      event: "ingest_started",
+      httpPort: portOf(server),
+      namespace: config.namespace,
+      waitingFor: backends.unreachableNow(),
+    },
     "ingest running",
   );
 
@@ -148,10 +211,22 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     stop: async () => {
       stopping = true;
       clearInterval(poll);
-      await intake.stop();
-      await staging.stop();
-      await worker.close();
-      await queue.close();
+      clearTimeout(templatesRetry);
+      const orderly = async () => {
+        await intake.stop();
+        await staging.stop();
+        await worker?.close();
+        await queue.close();
+        return true;
+      };
+      const grace = new Promise<false>((r) => setTimeout(() => r(false), STOP_GRACE_MS).unref());
+      if (!(await Promise.race([orderly(), grace]))) {
+        log.warn(
+          { event: "stop_incomplete", waitingFor: backends.unreachableNow(), graceMs: STOP_GRACE_MS },
+          `stop did not finish within ${STOP_GRACE_MS / 1000} s (unreachable: ${backends.unreachableNow().join(", ") || "none"}); ` +
+            "messages not yet in Redis stay unacknowledged with the broker, queued jobs stay in Redis",
+        );
+      }
       redis.disconnect();
       await elasticsearch.close();
       await new Promise((r) => server.close(r));

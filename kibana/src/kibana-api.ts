@@ -95,6 +95,12 @@ export interface WaitOptions {
   initialDelayMs?: number;
   /** @defaultValue 5000 */
   maxDelayMs?: number;
+  /**
+   * How long connections may be refused, from the first attempt with no answer at all, before the
+   * wait ends: nothing listens there, which waiting the whole timeout would not change. A Kibana
+   * that answers slowly is waited for. @defaultValue 5000
+   */
+  refusedForMs?: number;
 }
 
 export interface KibanaStatus {
@@ -121,6 +127,8 @@ export async function waitForKibana(
   const maxDelay = options.maxDelayMs ?? 5000;
   let delay = options.initialDelayMs ?? 250;
   let reason = "no attempt yet";
+  let answered = false;
+  const refusedUntil = Date.now() + (options.refusedForMs ?? 5000);
   for (;;) {
     const remaining = deadline - Date.now();
     try {
@@ -130,6 +138,7 @@ export async function waitForKibana(
         "/api/status",
         Math.max(100, Math.min(10_000, remaining)),
       );
+      answered = true;
       const refused = refusal(response.status, "when asked for its status");
       if (refused) return { ok: false, message: refused };
       const status = parseJson(response.body) as {
@@ -149,6 +158,11 @@ export async function waitForKibana(
         : `HTTP ${response.status}${response.status === 200 ? " without Kibana's status document" : ""}`;
     } catch (error) {
       reason = describeFailure(error);
+      if (!answered && /ECONNREFUSED/.test(reason) && Date.now() >= refusedUntil)
+        return {
+          ok: false,
+          message: `nothing listens at ${connection.kibanaUrl} (connection refused for ${formatMs(options.refusedForMs ?? 5000)}): is Kibana running, and is this its URL?`,
+        };
     }
     const left = deadline - Date.now();
     if (left <= 0) {

@@ -138,10 +138,22 @@ function buildLauncher(javaHome: string): void {
   const built = existsSync(marker) && existsSync(join(launcherDir, "target", "modules", "transport-netty4"));
   if (built && sources.every((s) => statSync(s).mtimeMs <= statSync(marker).mtimeMs)) return;
   const mvn = ensureDebianBinary("mvn", "maven");
-  process.stderr.write(`harness: building the Elasticsearch ${ELASTICSEARCH_VERSION} launcher with Maven\n`);
-  execFileSync(mvn, ["-q", "-B", "package"], {
+  process.stderr.write(
+    `harness: building the Elasticsearch ${ELASTICSEARCH_VERSION} launcher with Maven, once per checkout ` +
+      "(the first time it downloads about 50 MB of jars into ~/.m2: up to a few minutes)\n",
+  );
+  const began = Date.now();
+  // Maven's output goes to stderr: stdout of `services up` is for the URL lines alone. Its colour
+  // codes and the JDK's warnings about Maven's own libraries are noise to a reader of that output.
+  const unsafeAllowed = javaMajor(javaHome) >= 24 ? " --sun-misc-unsafe-memory-access=allow" : "";
+  execFileSync(mvn, ["-q", "-B", "-Dstyle.color=never", "package"], {
     cwd: launcherDir,
-    env: { ...process.env, JAVA_HOME: javaHome },
-    stdio: ["ignore", "inherit", "inherit"],
+    env: {
+      ...process.env,
+      JAVA_HOME: javaHome,
+      MAVEN_OPTS: `${process.env.MAVEN_OPTS ?? ""}${unsafeAllowed}`.trim(),
+    },
+    stdio: ["ignore", process.stderr.fd, "inherit"],
   });
+  process.stderr.write(`harness: launcher built in ${Math.round((Date.now() - began) / 1000)} s\n`);
 }

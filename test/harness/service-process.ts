@@ -50,7 +50,8 @@ export class ServiceProcess {
     return this.pid !== undefined && pidAlive(this.pid);
   }
 
-  async start(): Promise<void> {
+  /** `onSpawn` is told the pid as soon as the process exists, before it is ready. */
+  async start(onSpawn?: (pid: number) => void): Promise<void> {
     if (this.running) return;
     const { name, command, args, logFile, env, cwd, port } = this.options;
     // Otherwise readiness would be answered by whoever holds the port, not by our process.
@@ -69,6 +70,7 @@ export class ServiceProcess {
     });
     child.unref();
     this.pid = child.pid;
+    if (child.pid !== undefined) onSpawn?.(child.pid);
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 30_000);
     while (Date.now() < deadline) {
       if (exitCode !== undefined) {
@@ -122,7 +124,8 @@ export class ServiceProcess {
   }
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+/** A signal to the process group `pid` leads, or to the process alone when it leads none. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     // Detached children lead their own process group; the group also holds anything they forked.
     process.kill(-pid, signal);

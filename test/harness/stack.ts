@@ -37,9 +37,20 @@ export const stateDir = join(
   tmpdir(),
   `cluster-telemetry-${createHash("sha1").update(repoRoot).digest("hex").slice(0, 10)}`,
 );
-const stateFile = join(stateDir, "services.json");
+const stateFileIn = (dir: string) => join(dir, "services.json");
 
-function readState(): State {
+/** Where `up` keeps its state and the services' data, and whether it keeps data from an earlier run. */
+export interface StackOptions {
+  /** State file and one data directory per service. @defaultValue the checkout's temp directory */
+  dir?: string;
+  /** Start a service on the data it left last time instead of an empty directory. @defaultValue false */
+  keepData?: boolean;
+  /** How long each service may take to stop before it is killed, in ms. @defaultValue 30000 */
+  graceMs?: number;
+}
+
+function readState(dir: string): State {
+  const stateFile = stateFileIn(dir);
   if (!existsSync(stateFile)) return {};
   try {
     return JSON.parse(readFileSync(stateFile, "utf8")) as State;
@@ -48,9 +59,9 @@ function readState(): State {
   }
 }
 
-function writeState(state: State): void {
-  mkdirSync(stateDir, { recursive: true });
-  writeFileSync(stateFile, JSON.stringify(state, null, 2));
+function writeState(dir: string, state: State): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(stateFileIn(dir), JSON.stringify(state, null, 2));
 }
 
 function prepare(name: ServiceName, port: number, dir: string): { url: string; process: ServiceProcess } {
@@ -64,14 +75,19 @@ function prepare(name: ServiceName, port: number, dir: string): { url: string; p
   }
 }
 
-async function startOne(name: ServiceName): Promise<StartedRecord & { url: string }> {
+async function startOne(
+  name: ServiceName,
+  options: StackOptions,
+  record: (started: StartedRecord) => void,
+): Promise<StartedRecord & { url: string }> {
   const { freePort } = await import("./free-port.ts");
   const port = await freePort();
-  const dir = join(stateDir, name);
-  rmSync(dir, { recursive: true, force: true });
+  const dir = join(options.dir ?? stateDir, name);
+  if (!options.keepData) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const service = prepare(name, port, dir);
-  await service.process.start();
+  // Recorded as soon as it exists, so that whoever ends this run's leftovers finds it even mid-start.
+  await service.process.start((pid) => record({ pid, port, dir }));
   return { pid: service.process.pid ?? 0, port, dir, url: service.url };
 }
 
@@ -79,8 +95,12 @@ async function startOne(name: ServiceName): Promise<StartedRecord & { url: strin
  * Starts (or reuses) Mosquitto, Redis and Elasticsearch. Idempotent: services recorded as running
  * are reused, and a URL in the environment replaces the service entirely.
  */
-export async function up(env: NodeJS.ProcessEnv = process.env): Promise<StackService[]> {
-  const state = readState();
+export async function up(
+  env: NodeJS.ProcessEnv = process.env,
+  options: StackOptions = {},
+): Promise<StackService[]> {
+  const dir = options.dir ?? stateDir;
+  const state = readState(dir);
   const services: StackService[] = [];
   // Elasticsearch takes longest; start it alongside the others rather than after them.
   const results = await Promise.allSettled(
@@ -92,13 +112,14 @@ export async function up(env: NodeJS.ProcessEnv = process.env): Promise<StackSer
         const { url } = prepare(name, record.port, record.dir);
         return { name, url, origin: "reused" };
       }
-      const started = await startOne(name);
-      state[name] = { pid: started.pid, port: started.port, dir: started.dir };
-      writeState(state);
+      const started = await startOne(name, options, (record) => {
+        state[name] = record;
+        writeState(dir, state);
+      });
       return { name, url: started.url, origin: "started" };
     }),
   );
-  writeState(state);
+  writeState(dir, state);
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failures.length > 0) {
     throw new AggregateError(
@@ -111,26 +132,32 @@ export async function up(env: NodeJS.ProcessEnv = process.env): Promise<StackSer
 }
 
 /** Stops the services this harness started (never an external one) and forgets them. */
-export async function down(only?: ServiceName[]): Promise<ServiceName[]> {
-  const state = readState();
-  const stopped: ServiceName[] = [];
-  for (const name of only ?? NAMES) {
-    const record = state[name];
-    if (!record) continue;
-    if (pidAlive(record.pid)) {
+export async function down(only?: ServiceName[], options: StackOptions = {}): Promise<ServiceName[]> {
+  const dir = options.dir ?? stateDir;
+  const state = readState(dir);
+  const running = (only ?? NAMES).filter((name) => state[name] && pidAlive(state[name].pid));
+  // In parallel: the time to stop everything is the slowest service's, not the sum.
+  await Promise.all(
+    running.map(async (name) => {
+      const record = state[name]!;
       const { process } = prepare(name, record.port, record.dir);
       process.pid = record.pid;
-      await process.stop(30_000);
-      stopped.push(name);
-    }
-    delete state[name];
-  }
-  writeState(state);
-  return stopped;
+      await process.stop(options.graceMs ?? 30_000);
+    }),
+  );
+  for (const name of only ?? NAMES) delete state[name];
+  writeState(dir, state);
+  return running;
+}
+
+/** The pids recorded as started in `dir`: what must not outlive the run that started them. */
+export function recordedPids(dir: string = stateDir): Array<{ name: ServiceName; pid: number }> {
+  const state = readState(dir);
+  return NAMES.flatMap((name) => (state[name] ? [{ name, pid: state[name].pid }] : []));
 }
 
 export function status(env: NodeJS.ProcessEnv = process.env): string[] {
-  const state = readState();
+  const state = readState(stateDir);
   return NAMES.map((name) => {
     const external = env[SERVICE_ENV[name]];
     if (external) return `${name}: external at ${external} (${SERVICE_ENV[name]})`;

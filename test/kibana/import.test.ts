@@ -176,6 +176,18 @@ describe("kibana:import against Kibana's HTTP API", () => {
     assert.ok(Date.now() - started < 15_000, "the timeout bounds the wait");
   });
 
+  it("ends in seconds, not at the timeout, when every connection is refused", async () => {
+    const port = await freePort();
+    const { code, output } = await runImport(["--kibana", `http://127.0.0.1:${port}`, "--timeout", "120s"]);
+    assert.equal(code, 1);
+    assert.match(
+      output,
+      new RegExp(
+        `nothing listens at http://127\\.0\\.0\\.1:${port} \\(connection refused for 5s\\): is Kibana running`,
+      ),
+    );
+  });
+
   it("exits 2 on bad flags, naming each problem", async () => {
     const unknown = await runImport(["--kibana-url", "http://localhost:5601"]);
     assert.equal(unknown.code, 2);

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { sharedServices } from "../harness/index.ts";
@@ -19,6 +21,31 @@ describe("npm run services", () => {
       `REDIS_URL=${redisUrl}`,
       `ELASTICSEARCH_URL=${elasticsearchUrl}`,
     ]);
+  });
+
+  it("up keeps stdout to the three URL lines, free of escape codes, when it starts services itself", async () => {
+    const { elasticsearchUrl } = sharedServices();
+    // A private temp directory: its own state file, so this `up` starts Mosquitto and Redis.
+    const tmp = mkdtempSync(join(tmpdir(), "telemetry-cli-"));
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, ELASTICSEARCH_URL: elasticsearchUrl };
+    delete env.MQTT_URL;
+    delete env.REDIS_URL;
+    const harness = (command: string) =>
+      run(process.execPath, ["--import", "tsx", "test/harness/cli.ts", command], { cwd: root, env });
+    try {
+      const { stdout, stderr } = await harness("up");
+      assert.equal(stdout.includes("\u001b"), false, "no escape codes on stdout");
+      const lines = stdout.trimEnd().split("\n");
+      assert.deepEqual(
+        lines.map((l) => l.split("=")[0]),
+        ["MQTT_URL", "REDIS_URL", "ELASTICSEARCH_URL"],
+      );
+      assert.match(lines[0] ?? "", /^MQTT_URL=mqtt:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(stderr, /mosquitto: started at/);
+    } finally {
+      await harness("down");
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it("status says where each service runs", async () => {

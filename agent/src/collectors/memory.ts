@@ -5,8 +5,9 @@ import type { Collector, CollectorOptions } from "./collector.ts";
 
 export interface MemoryFields {
   total: number;
+  free: number;
   used: { bytes: number; pct: number };
-  actual: { free: number };
+  actual: { free: number; used: { bytes: number; pct: number } };
 }
 
 /** Parses /proc/meminfo (values in kB) into bytes. */
@@ -19,7 +20,10 @@ export function parseMeminfo(text: string): Map<string, number> {
   return values;
 }
 
-/** Memory in use: total minus available, as the kernel estimates what can be allocated without swapping. */
+/**
+ * Memory as Metricbeat reports it: `used` is total − free (page cache counts as used), `actual.used`
+ * is total − available (what the kernel estimates cannot be allocated without swapping).
+ */
 export class MemoryCollector implements Collector<MemoryFields> {
   readonly metric = "memory";
   private readonly meminfo: string;
@@ -32,25 +36,34 @@ export class MemoryCollector implements Collector<MemoryFields> {
 
   async collect(): Promise<MemoryFields> {
     let total: number;
+    let free: number;
     let available: number;
     if (process.platform === "linux") {
       const info = parseMeminfo(readProcFile(this.meminfo));
       total = info.get("MemTotal") ?? 0;
-      available = info.get("MemAvailable") ?? (info.get("MemFree") ?? 0) + (info.get("Cached") ?? 0);
+      free = info.get("MemFree") ?? 0;
+      available = info.get("MemAvailable") ?? free + (info.get("Cached") ?? 0);
     } else {
       const mem = await si.mem();
       total = mem.total;
+      free = mem.free;
       available = mem.available;
     }
-    const used = Math.max(0, total - available);
     return {
       total,
-      used: { bytes: used, pct: total > 0 ? Math.round((used / total) * 10_000) / 10_000 : 0 },
-      actual: { free: available },
+      free,
+      used: usage(total, free),
+      actual: { free: available, used: usage(total, available) },
     };
   }
 
   sensor(): string {
     return process.platform === "linux" ? "procfs" : "systeminformation";
   }
+}
+
+/** Bytes in use out of `total` when `unused` are not, and that as a fraction (4 decimals). */
+export function usage(total: number, unused: number): { bytes: number; pct: number } {
+  const bytes = Math.max(0, total - unused);
+  return { bytes, pct: total > 0 ? Math.round((bytes / total) * 10_000) / 10_000 : 0 };
 }

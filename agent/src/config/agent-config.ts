@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { z } from "zod";
 import { hostNameProblem } from "../contract/index.ts";
 import { AGENT_VERSION } from "../version.ts";
-import { ConfigError, ConfigExit } from "./problems.ts";
+import { ConfigError, ConfigExit, parseFlags, withoutLeadingDashes } from "./problems.ts";
 
 export { ConfigError, ConfigExit };
 
@@ -94,45 +94,45 @@ const LOCAL = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|::1)$/;
 /** Builds the configuration or throws ConfigError (every problem at once) or ConfigExit. */
 export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig {
   const program = new Command("telemetry-agent")
-    .description("Samples CPU load, load average, temperature and memory and publishes them over MQTT.")
+    .description(
+      "Samples CPU load, load average, temperature and memory and publishes them over MQTT.\n\n" +
+        "Also: telemetry-agent simulate [options]  publishes for a fleet of virtual hosts (simulate --help).",
+    )
     .version(AGENT_VERSION)
-    .option("--broker <url>", "broker URL (env MQTT_URL)")
-    .option("--host <name>", "host name to report (env TELEMETRY_HOST)")
-    .option("--interval <seconds>", "sampling interval, at least 1 (env TELEMETRY_INTERVAL)")
-    .option("--jitter <seconds>", "random delay before the first sample (env TELEMETRY_JITTER)")
-    .option("--once", "print one sample's messages as JSON lines and exit")
-    .option("--mqtt-version <4|5>", "MQTT protocol version (env MQTT_VERSION)")
-    .option("--client-id <id>", "MQTT client id (env MQTT_CLIENT_ID)")
-    .option("--username <name>", "MQTT user name (env MQTT_USERNAME)")
+    .option("--broker <url>", "broker URL (env MQTT_URL; default: mqtt://localhost:1883)")
+    .option("--host <name>", "host name to report (env TELEMETRY_HOST; default: this machine's host name)")
+    .option("--interval <seconds>", "sampling interval, at least 1 (env TELEMETRY_INTERVAL; default: 10)")
+    .option("--jitter <seconds>", "random delay before the first sample (env TELEMETRY_JITTER; default: 0)")
+    .option("--once", "print one sample's messages as JSON lines and exit, without connecting (default: off)")
+    .option("--mqtt-version <4|5>", "MQTT protocol version (env MQTT_VERSION; default: 5)")
+    .option("--client-id <id>", "MQTT client id (env MQTT_CLIENT_ID; default: telemetry-agent-<host>)")
+    .option("--username <name>", "MQTT user name (env MQTT_USERNAME; default: none)")
     .option(
       "--password-file <path>",
-      "file holding the MQTT password (env MQTT_PASSWORD_FILE; or MQTT_PASSWORD)",
+      "file holding the MQTT password (env MQTT_PASSWORD_FILE, or MQTT_PASSWORD; default: none)",
     )
-    .option("--token-file <path>", "file holding a token sent as password, re-read at every reconnect")
-    .option("--ca-file <path>", "CA certificate for mqtts:// (env MQTT_CA_FILE)")
-    .option("--cert-file <path>", "client certificate for mutual TLS (env MQTT_CERT_FILE)")
-    .option("--key-file <path>", "client key for mutual TLS (env MQTT_KEY_FILE)")
-    .option("--allow-insecure", "allow a password over plain MQTT to a non-local broker")
-    .option("--buffer-max-messages <n>", "offline buffer bound in messages")
-    .option("--buffer-max-bytes <n>", "offline buffer bound in bytes")
-    .option("--config <path>", "JSON config file (env TELEMETRY_AGENT_CONFIG)")
-    .option("--log-level <level>", "fatal, error, warn, info, debug or trace (env LOG_LEVEL)")
-    .exitOverride()
-    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  let flags: Record<string, string | boolean | undefined>;
-  try {
-    program.parse(argv, { from: "user" });
-    flags = program.opts();
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.help") {
-        throw new ConfigExit(program.helpInformation());
-      }
-      if (error.code === "commander.version") throw new ConfigExit(`${AGENT_VERSION}\n`);
-      throw new ConfigError([error.message.replace(/^error: /, "")]);
-    }
-    throw error;
-  }
+    .option(
+      "--token-file <path>",
+      "file holding a token sent as password, re-read at every reconnect (env MQTT_TOKEN_FILE; default: none)",
+    )
+    .option("--ca-file <path>", "CA certificate for mqtts:// (env MQTT_CA_FILE; default: the system's CAs)")
+    .option("--cert-file <path>", "client certificate for mutual TLS (env MQTT_CERT_FILE; default: none)")
+    .option("--key-file <path>", "client key for mutual TLS (env MQTT_KEY_FILE; default: none)")
+    .option(
+      "--allow-insecure",
+      "allow a password over plain MQTT to a non-local broker (env TELEMETRY_ALLOW_INSECURE=true; default: off)",
+    )
+    .option(
+      "--buffer-max-messages <n>",
+      "offline buffer bound in messages (env TELEMETRY_BUFFER_MAX_MESSAGES; default: 10000)",
+    )
+    .option(
+      "--buffer-max-bytes <n>",
+      "offline buffer bound in bytes (env TELEMETRY_BUFFER_MAX_BYTES; default: 16777216)",
+    )
+    .option("--config <path>", "JSON config file (env TELEMETRY_AGENT_CONFIG; default: none)")
+    .option("--log-level <level>", "fatal, error, warn, info, debug or trace (env LOG_LEVEL; default: info)");
+  const flags = parseFlags<Record<string, string | boolean | undefined>>(program, argv);
 
   const problems: string[] = [];
   let file: z.infer<typeof FileSchema> = {};
@@ -235,5 +235,5 @@ function issueText(issue: z.ZodIssue): string {
 
 /** The process's own flags and environment: the one place the agent reads them. */
 export function loadAgentConfigFromProcess(): AgentConfig {
-  return loadAgentConfig(process.argv.slice(2), process.env);
+  return loadAgentConfig(withoutLeadingDashes(process.argv.slice(2)), process.env);
 }

@@ -73,10 +73,21 @@ export const MemorySample = envelope(
   "memory",
   Type.Object(
     {
+      // Metricbeat's meanings, so that its dashboards and ours read the same numbers under one name.
       total: Bytes(),
+      /** Free memory: MemFree, not counting page cache and reclaimable buffers. */
+      free: Bytes(),
+      /** total − free (Metricbeat's used.bytes: includes page cache). */
       used: Type.Object({ bytes: Bytes(), pct: Fraction() }, { additionalProperties: false }),
-      /** Metricbeat's name for available memory (what can be allocated without swapping). */
-      actual: Type.Object({ free: Bytes() }, { additionalProperties: false }),
+      actual: Type.Object(
+        {
+          /** Available memory: what can be allocated without swapping (MemAvailable). */
+          free: Bytes(),
+          /** total − available: memory the system cannot give back. */
+          used: Type.Object({ bytes: Bytes(), pct: Fraction() }, { additionalProperties: false }),
+        },
+        { additionalProperties: false },
+      ),
     },
     { additionalProperties: false },
   ),

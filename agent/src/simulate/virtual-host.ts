@@ -1,5 +1,6 @@
 import { sampleTopic, statusTopic, type StatusMessage } from "../contract/index.ts";
 import type { PendingMessage } from "../publish/offline-buffer.ts";
+import { usage } from "../collectors/memory.ts";
 import { AGENT_VERSION } from "../version.ts";
 
 /** A small seeded generator (mulberry32): the same seed gives the same fleet, run after run. */
@@ -110,6 +111,9 @@ export class VirtualHost {
   samples(now: number, intervalMs: number): PendingMessage[] {
     this.step(now, intervalMs);
     const { cores, memory } = this.profile;
+    const available = Math.round(memory - this.memoryUsed);
+    // Page cache takes a fifth of what is available: counted in used, not in actual.used.
+    const free = Math.round(available * 0.8);
     const busy = round4(this.busy);
     const user = round4(busy * 0.7);
     const system = round4(busy - user);
@@ -147,8 +151,9 @@ export class VirtualHost {
         "memory",
         {
           total: memory,
-          used: { bytes: Math.round(this.memoryUsed), pct: round4(this.memoryUsed / memory) },
-          actual: { free: Math.round(memory - this.memoryUsed) },
+          free,
+          used: usage(memory, free),
+          actual: { free: available, used: usage(memory, available) },
         },
         now,
       ),

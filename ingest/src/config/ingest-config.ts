@@ -1,8 +1,13 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { z } from "zod";
-import { ConfigError, ConfigExit } from "../../../agent/src/config/problems.ts";
+import {
+  ConfigError,
+  ConfigExit,
+  parseFlags,
+  withoutLeadingDashes,
+} from "../../../agent/src/config/problems.ts";
 
 export { ConfigError, ConfigExit };
 
@@ -122,6 +127,55 @@ const ENV: Record<Key, string> = {
   logLevel: "LOG_LEVEL",
 };
 
+const DEFAULTS: Partial<Record<Key, string | number>> = {
+  mqttUrl: "mqtt://localhost:1883",
+  mqttVersion: 5,
+  redisUrl: "redis://localhost:6379",
+  elasticsearchUrl: "http://localhost:9200",
+  namespace: "default",
+  batchSize: 1000,
+  flushInterval: 1000,
+  stageLinger: 5,
+  concurrency: 2,
+  highWater: 100_000,
+  lowWater: 50_000,
+  requestTimeout: 30_000,
+  httpPort: 9464,
+  logLevel: "info",
+  installTemplates: "true",
+};
+
+/** One line per option in --help; the README's configuration table says the same at more length. */
+const HELP: Record<Key, string> = {
+  mqttUrl: "broker URL; mqtts:// for TLS",
+  mqttClientId: "stable per instance: names the persistent session",
+  mqttVersion: "4 (3.1.1) or 5",
+  shareGroup: "subscribe as $share/<group>/… so instances split the load",
+  mqttUsername: "MQTT user name",
+  mqttPasswordFile: "file holding the MQTT password (or env MQTT_PASSWORD)",
+  mqttCaFile: "CA certificate for mqtts://",
+  mqttCertFile: "client certificate for mutual TLS",
+  mqttKeyFile: "client key for mutual TLS",
+  redisUrl: "Redis with AOF and noeviction",
+  redisPrefix: "prefix of staging keys and the queue name",
+  elasticsearchUrl: "Elasticsearch URL",
+  elasticsearchApiKeyFile: "file holding the API key (or env ELASTICSEARCH_API_KEY)",
+  elasticsearchCaFile: "CA certificate for https://",
+  elasticsearchFingerprint: "CA fingerprint for https://, instead of a CA file",
+  requestTimeout: "ms per Elasticsearch request",
+  namespace: "data stream namespace",
+  batchSize: "documents per bulk request",
+  flushInterval: "ms a message waits at most before batching",
+  stageLinger: "ms the intake gathers messages into one Redis write (0-100)",
+  concurrency: "parallel bulk requests",
+  highWater: "queued documents at which the intake pauses",
+  lowWater: "queued documents at which it resumes",
+  retention: "data stream retention: a number and d, h, m or s, e.g. 30d",
+  installTemplates: "install the index templates at start (true or false)",
+  httpPort: "port of /healthz, /readyz and /metrics; 0 picks a free one",
+  logLevel: "fatal, error, warn, info, debug, trace or silent",
+};
+
 const flagName = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const int = (what: string, min: number) =>
   z.coerce
@@ -156,6 +210,11 @@ const Resolved = z
       .regex(/^[A-Za-z0-9_-]+$/, "share group must be letters, digits, _ and -")
       .optional(),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+    // Elasticsearch's time units; "forever" or "30 days" would pass here and fail at the cluster.
+    retention: z
+      .string()
+      .regex(/^[1-9]\d*(d|h|m|s)$/, "retention must be a whole number and d, h, m or s, e.g. 30d")
+      .optional(),
     installTemplates: z
       .union([z.boolean(), z.string()])
       .refine(
@@ -173,24 +232,13 @@ export function loadIngestConfig(argv: string[], env: NodeJS.ProcessEnv): Ingest
   const program = new Command("telemetry-ingest")
     .description("MQTT → Redis → Elasticsearch for cluster telemetry.")
     .version("0.1.0")
-    .option("--config <path>", "JSON config file (env TELEMETRY_INGEST_CONFIG)")
-    .exitOverride()
-    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  for (const key of FILE_KEYS) program.option(`--${flagName(key)} <value>`, `(env ${ENV[key]})`);
-
-  let flags: Record<string, string | undefined>;
-  try {
-    program.parse(argv, { from: "user" });
-    flags = program.opts();
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.help")
-        throw new ConfigExit(program.helpInformation());
-      if (error.code === "commander.version") throw new ConfigExit("0.1.0\n");
-      throw new ConfigError([error.message.replace(/^error: /, "")]);
-    }
-    throw error;
+    .option("--config <path>", "JSON config file (env TELEMETRY_INGEST_CONFIG; default: none)");
+  for (const key of FILE_KEYS) {
+    const fallback = key === "mqttClientId" ? "telemetry-ingest-<hostname>" : (DEFAULTS[key] ?? "none");
+    program.option(`--${flagName(key)} <value>`, `${HELP[key]} (env ${ENV[key]}; default: ${fallback})`);
   }
+
+  const flags = parseFlags<Record<string, string | undefined>>(program, argv);
   const problems: string[] = [];
   let file: Partial<Record<Key, string | number>> = {};
   const configPath = flags.config ?? env.TELEMETRY_INGEST_CONFIG;
@@ -205,24 +253,7 @@ export function loadIngestConfig(argv: string[], env: NodeJS.ProcessEnv): Ingest
     }
   }
   const value = (key: Key): string | number | undefined => flags[key] ?? env[ENV[key]] ?? file[key];
-  const defaults: Partial<Record<Key, string | number>> = {
-    mqttUrl: "mqtt://localhost:1883",
-    mqttVersion: 5,
-    redisUrl: "redis://localhost:6379",
-    elasticsearchUrl: "http://localhost:9200",
-    namespace: "default",
-    batchSize: 1000,
-    flushInterval: 1000,
-    stageLinger: 5,
-    concurrency: 2,
-    highWater: 100_000,
-    lowWater: 50_000,
-    requestTimeout: 30_000,
-    httpPort: 9464,
-    logLevel: "info",
-    installTemplates: "true",
-  };
-  const candidate = Object.fromEntries(FILE_KEYS.map((k) => [k, value(k) ?? defaults[k]]));
+  const candidate = Object.fromEntries(FILE_KEYS.map((k) => [k, value(k) ?? DEFAULTS[k]]));
   const resolved = Resolved.safeParse(candidate);
   if (!resolved.success) {
     problems.push(
@@ -293,5 +324,5 @@ export function loadIngestConfig(argv: string[], env: NodeJS.ProcessEnv): Ingest
 }
 
 export function loadIngestConfigFromProcess(): IngestConfig {
-  return loadIngestConfig(process.argv.slice(2), process.env);
+  return loadIngestConfig(withoutLeadingDashes(process.argv.slice(2)), process.env);
 }

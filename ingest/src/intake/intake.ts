@@ -5,6 +5,7 @@ import { SUBSCRIPTION, decodeMessage } from "../../../agent/src/contract/index.t
 import type { IngestConfig } from "../config/ingest-config.ts";
 import { deadLetterDocument, sampleDocument, type IndexedDocument } from "../documents.ts";
 import type { IngestMetrics } from "../ops/metrics.ts";
+import { isConnectionError, type Backends } from "../ops/backends.ts";
 import { HeldAcks, type HeldAck } from "./held-acks.ts";
 
 /** A week: the broker keeps an offline ingest's messages through a long outage. */
@@ -19,6 +20,8 @@ export interface IntakeDeps {
   gate: () => Promise<void>;
   metrics: IngestMetrics;
   log: Logger;
+  /** Told when the broker goes away and comes back; it names the broker in the log. */
+  backends?: Backends;
 }
 
 /**
@@ -116,8 +119,11 @@ export class Intake {
         () => undefined,
       );
     };
+    let lastError: Error | undefined;
     const filter = m.shareGroup ? `$share/${m.shareGroup}/${SUBSCRIPTION}` : SUBSCRIPTION;
     client.on("connect", (connack) => {
+      lastError = undefined;
+      this.deps.backends?.reachable("broker");
       this.deps.log.info(
         { event: "broker_connected", sessionPresent: connack.sessionPresent },
         "connected to the broker",
@@ -131,10 +137,21 @@ export class Intake {
       });
     });
     client.on("close", () => (this.connection += 1));
-    client.on("error", (error) =>
-      this.deps.log.error({ event: "broker_error", err: error.message }, "MQTT error"),
-    );
-    client.on("offline", () => this.deps.log.warn({ event: "broker_offline" }, "broker unreachable"));
+    client.on("error", (error) => {
+      lastError = error;
+      // A refused or dropped connection is the outage the "offline" line reports, once.
+      if (!this.deps.backends || !isConnectionError(error))
+        this.deps.log.error({ event: "broker_error", err: error.message }, "MQTT error");
+    });
+    client.on("offline", () => {
+      if (this.deps.backends)
+        this.deps.backends.unreachable(
+          "broker",
+          lastError ?? "connection closed",
+          "reconnecting every second",
+        );
+      else this.deps.log.warn({ event: "broker_offline" }, "broker unreachable");
+    });
   }
 
   private accept(packet: IPublishPacket, acks: HeldAcks, done: (error?: Error) => void): void {

@@ -42,7 +42,13 @@ export async function startHttpServer(
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`the HTTP port ${port} (--http-port, INGEST_HTTP_PORT) is already in use`)
+          : error,
+      ),
+    );
     server.listen(port, resolve);
   });
   return server;

@@ -58,12 +58,13 @@ describe("the load collector", () => {
 });
 
 describe("the memory collector", () => {
-  it("reports total, used (total minus available) and available in bytes", async () => {
+  it("reports Metricbeat's meanings: used is total minus free, actual.used is total minus available", async () => {
     const memory = new MemoryCollector({ procRoot: join(fixtures, "proc-a"), sysRoot: "/sys" });
     assert.deepEqual(await memory.collect(), {
       total: 4_000_000 * 1024,
-      used: { bytes: 3_000_000 * 1024, pct: 0.75 },
-      actual: { free: 1_000_000 * 1024 },
+      free: 500_000 * 1024,
+      used: { bytes: 3_500_000 * 1024, pct: 0.875 },
+      actual: { free: 1_000_000 * 1024, used: { bytes: 3_000_000 * 1024, pct: 0.75 } },
     });
   });
 });

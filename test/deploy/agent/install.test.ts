@@ -28,9 +28,9 @@ interface Run {
   output: string;
 }
 
-async function run(command: string, args: string[], cwd = repo): Promise<Run> {
+async function run(command: string, args: string[], cwd = repo, env = process.env): Promise<Run> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(command, args, { cwd, maxBuffer: 16 << 20 });
+    const { stdout, stderr } = await promisify(execFile)(command, args, { cwd, env, maxBuffer: 16 << 20 });
     return { code: 0, output: stdout + stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -112,6 +112,45 @@ describe("the systemd unit and installer for agents", () => {
     });
   }
 
+  it("refuses a password over plain MQTT to another machine in the agent's own words, with every other problem at once", async () => {
+    const result = await run("bash", [
+      installer,
+      "--dry-run",
+      "--broker",
+      "mqtt://10.0.0.5:1883",
+      "--password-file",
+      unitFile,
+      "--interval",
+      "0",
+      "--ca-file",
+      "/nonexistent",
+    ]);
+    assert.equal(result.code, 2, result.output);
+    const refusal =
+      "refusing to send a password in clear text to 10.0.0.5: use mqtts:// or pass --allow-insecure";
+    for (const line of [refusal, "--interval must be", "cannot read /nonexistent"])
+      assert.ok(result.output.includes(line), `${line}\n${result.output}`);
+    // The agent, given the same set-up, says the same.
+    const agent = await run(process.execPath, [join(repo, "bin/telemetry-agent.js")], repo, {
+      ...process.env,
+      MQTT_URL: "mqtt://10.0.0.5:1883",
+      MQTT_PASSWORD_FILE: unitFile,
+    });
+    assert.equal(agent.code, 2);
+    assert.ok(agent.output.includes(refusal), agent.output);
+    // The agent's explicit opt-in is offered, and accepted.
+    const optIn = await run("bash", [
+      installer,
+      "--dry-run",
+      "--broker",
+      "mqtt://10.0.0.5:1883",
+      "--password-file",
+      unitFile,
+      "--allow-insecure",
+    ]);
+    assert.equal(optIn.code, 0, optIn.output);
+  });
+
   it("with --dry-run prints its plan (user, unit, systemctl) and changes nothing", async () => {
     const touched = [
       "/etc/telemetry-agent",
@@ -172,6 +211,22 @@ describe("the systemd unit and installer for agents", () => {
       assert.equal(env.TELEMETRY_HOST, host);
       assert.equal(env.MQTT_PASSWORD_FILE, "/etc/telemetry-agent/mqtt-password");
       assert.ok(!readFileSync(join(etc, "agent.env"), "utf8").includes("never-logged-pw"));
+    });
+
+    it("puts nothing outside the paths the README's uninstall removes", () => {
+      const readme = readFileSync(join(repo, "agent/README.md"), "utf8");
+      const uninstall = /\*\*Uninstall\*\*[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+      const removed = [...uninstall.matchAll(/ (\/(?:etc|opt)\/\S+)/g)].map((m) => m[1]!);
+      const files = execFileSync("find", [root, "-type", "f"], { encoding: "utf8" })
+        .trim()
+        .split("\n")
+        .map((f) => f.slice(root.length));
+      assert.ok(files.length > 0);
+      for (const file of files)
+        assert.ok(
+          removed.some((path) => file === path || file.startsWith(`${path}/`)),
+          `${file} is left behind`,
+        );
     });
 
     it("runs, as systemd would start it, and publishes this machine's samples", async () => {

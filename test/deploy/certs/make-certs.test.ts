@@ -63,6 +63,29 @@ describe("npm run certs", () => {
     assert.ok(cert(out, "rpi-1").verify(before.ca.publicKey));
   });
 
+  it("says when a kept broker certificate has other names than --hosts asks for, and how to re-issue it", async () => {
+    const out = mkdtempSync(join(tmpdir(), "certs-"));
+    await makeCerts(parseCertsArgs(["--out", out, "--hosts", "old.example.org"]));
+    const run = spawnProgram("deploy/certs/make-certs.ts", ["--out", out, "--hosts", "new.example.org"]);
+    assert.equal(await run.exited, 0);
+    assert.match(
+      run.output(),
+      /broker\.crt is kept with the names old\.example\.org, not new\.example\.org: re-issue it with --force \(npm run certs -- --out \S+ --hosts new\.example\.org --force\)/,
+    );
+    const rerun = spawnProgram("deploy/certs/make-certs.ts", [
+      "--out",
+      out,
+      "--hosts",
+      "new.example.org",
+      "--force",
+    ]);
+    assert.equal(await rerun.exited, 0);
+    assert.match(cert(out, "broker").subjectAltName ?? "", /DNS:new\.example\.org/);
+    // Without --hosts nothing is compared: the compose setup's re-runs stay quiet.
+    const quiet = await makeCerts(parseCertsArgs(["--out", out]));
+    assert.deepEqual(quiet.differing, []);
+  });
+
   it("issues extra server certificates for the deployment's other TLS servers", async () => {
     const out = mkdtempSync(join(tmpdir(), "certs-"));
     await makeCerts(parseCertsArgs(["--out", out, "--server", "elasticsearch=elasticsearch,localhost"]));

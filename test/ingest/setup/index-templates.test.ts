@@ -49,6 +49,11 @@ describe("index templates derived from the contract", () => {
     assert.equal(leaf(temperature.properties, "system.temperature.sensor")?.type, "keyword");
     const memory = templates[3]!.body.template.mappings as { properties: Props };
     assert.equal(leaf(memory.properties, "system.memory.total")?.type, "long");
+    // Metricbeat's memory fields, both meanings of "used".
+    assert.equal(leaf(memory.properties, "system.memory.free")?.type, "long");
+    assert.equal(leaf(memory.properties, "system.memory.used.bytes")?.type, "long");
+    assert.equal(leaf(memory.properties, "system.memory.actual.used.bytes")?.type, "long");
+    assert.equal(leaf(memory.properties, "system.memory.actual.used.pct")?.type, "float");
   });
 
   describe("installed into the real Elasticsearch", () => {
@@ -60,6 +65,22 @@ describe("index templates derived from the contract", () => {
       const log = pino({ level: "silent" });
       await Promise.all([1, 2, 3].map(() => installTemplates(es, { namespace, retention: "7d" }, log)));
       await installTemplates(es, { namespace, retention: "7d" }, log);
+      const stored = await es.indices.getIndexTemplate({ name: `telemetry-*-${namespace}` });
+      assert.equal(stored.index_templates.length, METRIC_NAMES.length + 2);
+    });
+
+    it("says which setting the cluster refused, with the cluster's reason, and installs the templates without it", async () => {
+      const namespace = uniqueName("t");
+      const lines: Array<{ setting?: string; msg: string }> = [];
+      const log = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+      // Past the configuration's check, as a value a cluster of another version might refuse.
+      await installTemplates(es, { namespace, retention: "forever" }, log);
+      const refusal = lines.find((l) => l.setting === "lifecycle.data_retention");
+      assert.ok(refusal, JSON.stringify(lines));
+      assert.match(
+        refusal.msg,
+        /^Elasticsearch refused the index template setting lifecycle\.data_retention: "forever" \(.*forever.*\)/,
+      );
       const stored = await es.indices.getIndexTemplate({ name: `telemetry-*-${namespace}` });
       assert.equal(stored.index_templates.length, METRIC_NAMES.length + 2);
     });

@@ -1,6 +1,6 @@
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import si from "systeminformation";
+import { systemInformation } from "./system-information.ts";
 import type { Collector, CollectorOptions } from "./collector.ts";
 
 export interface TemperatureFields {
@@ -117,7 +117,7 @@ export class TemperatureCollector implements Collector<TemperatureFields> {
     if (process.platform === "linux") {
       return (await readHwmon(this.options.sysRoot)) ?? (await readThermalZones(this.options.sysRoot));
     }
-    const t = await si.cpuTemperature();
+    const t = await (await systemInformation()).cpuTemperature();
     const cores = (t.cores ?? []).filter(plausibleCelsius);
     if (t.main === null || !plausibleCelsius(t.main)) return undefined;
     return { sensor: "systeminformation", main: t.main, all: [t.main, ...cores], cores };

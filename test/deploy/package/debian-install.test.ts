@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import mqtt from "mqtt";
 import { decodeMessage } from "../../../agent/src/contract/index.ts";
@@ -11,7 +11,8 @@ import { cachedDebianRoot, DebianChroot, type ChrootRun } from "../../harness/de
 import { sharedServices, uniqueName } from "../../harness/index.ts";
 import { waitFor } from "../../harness/program.ts";
 
-const apt = "DEBIAN_FRONTEND=noninteractive apt-get --yes --quiet";
+// A throwaway root: dpkg need not fsync every file it unpacks.
+const apt = "DEBIAN_FRONTEND=noninteractive apt-get --yes --quiet -o DPkg::Options::=--force-unsafe-io";
 
 function ok(run: ChrootRun): string {
   assert.equal(run.code, 0, run.output);
@@ -157,5 +158,31 @@ describe("the agent's .deb on Debian 12", () => {
       ].join("; "),
     );
     assert.equal(ok(left).trim(), "");
+  });
+
+  it("is what deploy/agent/install.sh installs, writing the settings and the secrets beside them", async () => {
+    copyFileSync(
+      resolve(import.meta.dirname, "../../../deploy/agent/install.sh"),
+      join(chroot.shared, "install.sh"),
+    );
+    writeFileSync(join(chroot.shared, "pw"), "never-logged-pw\n");
+    const output = ok(
+      await chroot.sh(
+        `bash /mnt/install.sh --deb /mnt/${basename(second.deb)} --broker '${mqttUrl}' --host '${host}' --password-file /mnt/pw 2>&1`,
+      ),
+    );
+    assert.match(output, /systemd is not running here/);
+    const state = ok(
+      await chroot.sh(
+        `grep -E '^(MQTT_URL|TELEMETRY_HOST|MQTT_PASSWORD_FILE)=' ${INSTALLED.envFile}; stat -c '%a %U:%G' ${INSTALLED.envFile} /etc/telemetry-agent/mqtt-password`,
+      ),
+    );
+    assert.deepEqual(state.trim().split("\n"), [
+      `MQTT_URL=${mqttUrl}`,
+      `TELEMETRY_HOST=${host}`,
+      "MQTT_PASSWORD_FILE=/etc/telemetry-agent/mqtt-password",
+      "640 root:telemetry-agent",
+      "640 root:telemetry-agent",
+    ]);
   });
 });

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const collectors = createCollectors({ procRoot: config.procRoot, sysRoot: config.sysRoot });
   const sampler = new Sampler(
     collectors,
-    { host: config.host, intervalMs: config.intervalMs, jitterMs: config.jitterMs },
+    { host: config.host, intervalMs: config.intervalMs, jitterMs: config.jitterMs, checkSchema: config.once },
     (message) => publisher.enqueue(message),
     log,
   );

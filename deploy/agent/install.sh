@@ -122,6 +122,8 @@ trap 'rm -f "$env_file"' EXIT
   [ -z "$ca_file" ] || echo "MQTT_CA_FILE=/etc/telemetry-agent/ca.crt"
   [ -z "$cert_file" ] || echo "MQTT_CERT_FILE=/etc/telemetry-agent/client.crt"
   [ -z "$key_file" ] || echo "MQTT_KEY_FILE=/etc/telemetry-agent/client.key"
+  # Samples wait on disk while the broker is unreachable (the package's default).
+  echo "TELEMETRY_SPOOL_DIR=/var/lib/telemetry-agent"
   # Spread a fleet that boots at once (power cut, cluster restart) over the first interval.
   echo "TELEMETRY_JITTER=${interval:-10}"
 } >"$env_file"

@@ -166,11 +166,16 @@ async function installedAgent(dir: string): Promise<{ root: string; execStart: s
   return { root, execStart };
 }
 
-/** The unit's command line with the bundle under `root` and extra V8 flags before the script. */
-function agentCommand(root: string, execStart: string[], v8Flags: string[], args: string[]): string[] {
+/** The unit's command line with the bundle under `root`; `v8Flags` replace the unit's own when given. */
+function agentCommand(
+  root: string,
+  execStart: string[],
+  v8Flags: string[] | undefined,
+  args: string[],
+): string[] {
   const [node, ...rest] = execStart;
   const script = rest.at(-1)!;
-  return [node!, ...rest.slice(0, -1), ...v8Flags, join(root, script), ...args];
+  return [node!, ...(v8Flags ?? rest.slice(0, -1)), join(root, script), ...args];
 }
 
 interface SpoolFigures {
@@ -185,12 +190,14 @@ async function measureSpool(root: string, execStart: string[], dir: string): Pro
   const strace = ensureDebianBinary("strace", "strace");
   const spool = join(dir, "spool");
   const trace = join(dir, "spool.strace");
-  const command = agentCommand(
-    root,
-    execStart,
-    [],
-    ["--broker", "mqtt://127.0.0.1:9", "--host", "bench-spool", "--spool-dir", spool],
-  );
+  const command = agentCommand(root, execStart, undefined, [
+    "--broker",
+    "mqtt://127.0.0.1:9",
+    "--host",
+    "bench-spool",
+    "--spool-dir",
+    spool,
+  ]);
   const child = spawn(
     strace,
     ["-f", "-y", "-e", "trace=write,pwrite64,fsync,fdatasync", "-o", trace, ...command],
@@ -251,11 +258,7 @@ const fmt = (x: number, digits = 1) => x.toFixed(digits).padStart(10);
 const GOAL = { rssMb: 50, cpuMsPerInterval: 1.0 };
 
 /** V8 flags measured beside the unit's own command line. */
-const V8_VARIANTS: string[][] = [
-  ["--max-semi-space-size=1"],
-  ["--lite-mode"],
-  ["--lite-mode", "--max-semi-space-size=1"],
-];
+const V8_VARIANTS: string[][] = [[], ["--max-semi-space-size=1"], ["--lite-mode"]];
 
 async function main(): Promise<void> {
   console.log(`bench:agent on ${(await si.cpu()).brand}, ${calls} calls per reader, ${seconds} s per daemon`);
@@ -291,12 +294,12 @@ async function main(): Promise<void> {
   const broker = await MosquittoService.start();
   const env = { PATH: process.env.PATH, LOG_LEVEL: "warn" };
   const daemons: Daemon[] = [];
-  for (const flags of [[], ...V8_VARIANTS]) {
+  for (const flags of [undefined, ...V8_VARIANTS]) {
     const host = `bench-agent-${daemons.length}`;
     const args = ["--broker", broker.url, "--host", host, "--interval", "1"];
     const [node, ...rest] = agentCommand(installed, execStart, flags, args);
     daemons.push({
-      name: `agent ${flags.length > 0 ? flags.join(" ") : "(the unit's ExecStart)"}`,
+      name: flags ? `agent, node ${flags.join(" ") || "without flags"}` : "agent as the unit runs it",
       child: spawn(node!, rest, { stdio: "ignore", env }),
       filter: `telemetry/v1/${host}/#`,
     });

@@ -78,6 +78,8 @@ export async function buildAgentPackage(options: AgentPackageOptions): Promise<A
     "--group=0",
     "--numeric-owner",
     "--sort=name",
+    // systemd's own directory everywhere: a /lib entry could replace a usr-merged system's /lib link.
+    "--transform=s,^\\./lib($|/),./usr/lib\\1,x",
     "--directory",
     stage,
     ".",

@@ -101,10 +101,17 @@ describe("npm run package:agent", () => {
     assert.deepEqual(errors, [], lintian.output);
   });
 
-  it("puts the same files in the .tar.gz for other distributions, without the maintainer scripts", async () => {
+  it("puts the same files in the .tar.gz for other distributions, the unit under /usr/lib, without the maintainer scripts", async () => {
     const deb = listing((await run("dpkg-deb", ["--contents", built.deb])).output);
     const tar = listing((await run("tar", ["-tvzf", built.tarball])).output);
     assert.equal(built.tarball, join(out, "telemetry-agent-1.2.3.tar.gz"));
-    assert.deepEqual([...tar.entries()].sort(), [...deb.entries()].sort());
+    const usrMerged = [...deb.entries()].map(([path, mode]) => [
+      path.replace(/^\/lib(\/|$)/, "/usr/lib$1"),
+      mode,
+    ]);
+    assert.deepEqual(
+      [...tar.entries()].sort(),
+      [...new Map(usrMerged as [string, string][]).entries()].sort(),
+    );
   });
 });

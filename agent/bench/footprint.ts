@@ -198,17 +198,18 @@ async function measureSpool(root: string, execStart: string[], dir: string): Pro
     "--spool-dir",
     spool,
   ]);
-  const child = spawn(
+  const [node, ...args] = command;
+  const agent = spawn(node!, args, { stdio: "ignore", env: { PATH: process.env.PATH, LOG_LEVEL: "warn" } });
+  // Attached to the agent, so killing the agent ends both (a traced child would outlive strace).
+  const tracer = spawn(
     strace,
-    ["-f", "-y", "-e", "trace=write,pwrite64,fsync,fdatasync", "-o", trace, ...command],
-    {
-      stdio: "ignore",
-      env: { PATH: process.env.PATH, LOG_LEVEL: "warn" },
-    },
+    ["-f", "-y", "-e", "trace=write,pwrite64,fsync,fdatasync", "-o", trace, "-p", String(agent.pid)],
+    { stdio: "ignore" },
   );
+  const traced = new Promise((r) => tracer.once("exit", r));
   await new Promise((r) => setTimeout(r, spoolSeconds * 1000));
-  child.kill("SIGKILL");
-  await new Promise((r) => child.once("exit", r));
+  agent.kill("SIGKILL");
+  await traced;
   const lines = readFileSync(trace, "utf8")
     .split("\n")
     .filter((l) => l.includes(spool));

@@ -33,16 +33,17 @@ async function main(): Promise<void> {
     log,
   );
   // Written only while the broker is unreachable, fsynced at most a second after each sample.
-  const spool = config.spoolDir
-    ? new DiskSpool({
-        dir: config.spoolDir,
-        maxBytes: config.spoolMaxBytes,
-        flushMs: SPOOL_FLUSH_MS,
-        memory: { maxMessages: config.bufferMaxMessages, maxBytes: config.bufferMaxBytes },
-        onError: (what, error) =>
-          log.error({ event: "spool_error", what, err: error.message }, "disk spool: cannot " + what),
-      })
-    : undefined;
+  const spool =
+    config.spoolDir && !config.once
+      ? new DiskSpool({
+          dir: config.spoolDir,
+          maxBytes: config.spoolMaxBytes,
+          flushMs: SPOOL_FLUSH_MS,
+          memory: { maxMessages: config.bufferMaxMessages, maxBytes: config.bufferMaxBytes },
+          onError: (what, error) =>
+            log.error({ event: "spool_error", what, err: error.message }, "disk spool: cannot " + what),
+        })
+      : undefined;
   const publisher: Publisher = new Publisher(
     config,
     (state) => sampler.status(state, publisher.buffer.dropped),

@@ -1,11 +1,16 @@
-// npm run bench:agent [-- --seconds 30 --calls 40]
+// npm run bench:agent [-- --seconds 30 --calls 40 --spool-seconds 60]
 //
-// What the agent costs a node, beside collectd (the usual C daemon for the job) in the same run:
+// What the agent costs a node, beside collectd (the usual C daemon for the job) and a bare Node.js
+// process publishing the same messages with mqtt.js, all in the same run:
 //   1. the per-sample readers: systeminformation's currentLoad()/cpuTemperature() against the
 //      agent's direct /proc and /sys readers (CPU time including spawned children, and how long
 //      each call holds the caller);
-//   2. the whole daemon at a 1 s interval publishing to a local Mosquitto: CPU time per interval,
-//      CPU %, resident memory and messages per interval, for the agent and for collectd.
+//   2. what each part of the agent's import graph adds to a Node.js process (import-costs.ts);
+//   3. the daemons side by side at a 1 s interval publishing to a local Mosquitto: the installed
+//      bundle (built as the .deb, run with its unit's ExecStart, and with other V8 flags), bare
+//      Node.js with mqtt.js, Node.js alone, collectd: CPU time per interval, steady and peak RSS;
+//   4. the disk spool during a broker outage at the default 10 s interval: writes and fsyncs per
+//      hour (strace), for an operator on an SD card.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,14 +19,23 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import mqtt from "mqtt";
 import si from "systeminformation";
+import { build } from "esbuild";
+import { buildAgentPackage } from "../../deploy/package/build-agent-package.ts";
+import { INSTALLED } from "../../deploy/package/agent-package-layout.ts";
 import { CpuCollector } from "../src/collectors/cpu.ts";
 import { TemperatureCollector } from "../src/collectors/temperature.ts";
 import { MosquittoService, ensureDebianBinary } from "../../test/harness/index.ts";
+import { measureImportCosts } from "./import-costs.ts";
 
 const { values } = parseArgs({
-  options: { seconds: { type: "string", default: "30" }, calls: { type: "string", default: "40" } },
+  options: {
+    seconds: { type: "string", default: "30" },
+    calls: { type: "string", default: "40" },
+    "spool-seconds": { type: "string", default: "60" },
+  },
 });
 const seconds = Number(values.seconds);
+const spoolSeconds = Number(values["spool-seconds"]);
 const calls = Number(values.calls);
 const root = resolve(import.meta.dirname, "..", "..");
 const TICKS = 100; // USER_HZ
@@ -90,40 +104,122 @@ async function measureReader(name: string, call: () => Promise<unknown>): Promis
 interface DaemonFigures {
   name: string;
   cpuMsPerInterval: number;
-  cpuPct: number;
+  /** The median of one reading per second over the window. */
   rssMb: number;
   peakRssMb: number;
   messagesPerInterval: number;
 }
 
-async function measureDaemon(
-  name: string,
-  child: ChildProcess,
-  brokerUrl: string,
-  filter: string,
-): Promise<DaemonFigures> {
-  const listener = await mqtt.connectAsync(brokerUrl, { clientId: `bench-${name}` });
-  let messages = 0;
-  listener.on("message", () => (messages += 1));
-  await listener.subscribeAsync(filter, { qos: 0 });
-  await new Promise((r) => setTimeout(r, 5000)); // start-up (module loading, JIT) is not steady state
-  const pid = child.pid!;
-  const cpu0 = cpuMs(pid);
-  const m0 = messages;
+interface Daemon {
+  name: string;
+  child: ChildProcess;
+  /** Topic filter of its messages; none for a process that publishes nothing. */
+  filter?: string;
+}
+
+/** Measures every daemon over the same window, after a start-up that is not steady state. */
+async function measureDaemons(daemons: Daemon[], brokerUrl: string): Promise<DaemonFigures[]> {
+  const listener = await mqtt.connectAsync(brokerUrl, { clientId: "bench-listener" });
+  const counts = new Map<string, number>();
+  const prefixes = daemons.map((d) => [d.name, d.filter?.replace("#", "")] as const);
+  listener.on("message", (topic) => {
+    for (const [name, prefix] of prefixes)
+      if (prefix && topic.startsWith(prefix)) counts.set(name, (counts.get(name) ?? 0) + 1);
+  });
+  await listener.subscribeAsync(
+    daemons.flatMap((d) => (d.filter ? [d.filter] : [])),
+    { qos: 0 },
+  );
+  await new Promise((r) => setTimeout(r, 8000)); // module loading, JIT, first connection
+  const start = daemons.map((d) => ({ cpu: cpuMs(d.child.pid!), messages: counts.get(d.name) ?? 0 }));
+  const rss = daemons.map((): number[] => []);
   const t0 = Date.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
+  for (let s = 0; s < seconds; s++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    daemons.forEach((d, i) => rss[i]!.push(statusKb(d.child.pid!, "VmRSS") / 1024));
+  }
   const elapsed = (Date.now() - t0) / 1000;
-  const figures: DaemonFigures = {
-    name,
-    cpuMsPerInterval: (cpuMs(pid) - cpu0) / elapsed,
-    cpuPct: (cpuMs(pid) - cpu0) / (elapsed * 10),
-    rssMb: statusKb(pid, "VmRSS") / 1024,
-    peakRssMb: statusKb(pid, "VmHWM") / 1024,
-    messagesPerInterval: (messages - m0) / elapsed,
-  };
-  child.kill("SIGTERM");
+  const figures = daemons.map((d, i) => ({
+    name: d.name,
+    cpuMsPerInterval: (cpuMs(d.child.pid!) - start[i]!.cpu) / elapsed,
+    rssMb: median(rss[i]!),
+    peakRssMb: statusKb(d.child.pid!, "VmHWM") / 1024,
+    messagesPerInterval: ((counts.get(d.name) ?? 0) - start[i]!.messages) / elapsed,
+  }));
+  for (const d of daemons) d.child.kill("SIGTERM");
   await listener.endAsync();
   return figures;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/** The package's files as a node has them, and the unit's command line. */
+async function installedAgent(dir: string): Promise<{ root: string; execStart: string[] }> {
+  const built = await buildAgentPackage({ outDir: join(dir, "package"), version: "0.0.0~bench" });
+  const root = join(dir, "root");
+  execFileSync("dpkg-deb", ["--extract", built.deb, root]);
+  const unit = readFileSync(join(root, INSTALLED.unit), "utf8");
+  const execStart = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(" ");
+  return { root, execStart };
+}
+
+/** The unit's command line with the bundle under `root`; `v8Flags` replace the unit's own when given. */
+function agentCommand(
+  root: string,
+  execStart: string[],
+  v8Flags: string[] | undefined,
+  args: string[],
+): string[] {
+  const [node, ...rest] = execStart;
+  const script = rest.at(-1)!;
+  return [node!, ...(v8Flags ?? rest.slice(0, -1)), join(root, script), ...args];
+}
+
+interface SpoolFigures {
+  seconds: number;
+  writes: number;
+  fsyncs: number;
+  bytes: number;
+}
+
+/** The bundle with a spool and no broker, at the default interval, its spool's system calls traced. */
+async function measureSpool(root: string, execStart: string[], dir: string): Promise<SpoolFigures> {
+  const strace = ensureDebianBinary("strace", "strace");
+  const spool = join(dir, "spool");
+  const trace = join(dir, "spool.strace");
+  const command = agentCommand(root, execStart, undefined, [
+    "--broker",
+    "mqtt://127.0.0.1:9",
+    "--host",
+    "bench-spool",
+    "--spool-dir",
+    spool,
+  ]);
+  const [node, ...args] = command;
+  const agent = spawn(node!, args, { stdio: "ignore", env: { PATH: process.env.PATH, LOG_LEVEL: "warn" } });
+  // Attached to the agent, so killing the agent ends both (a traced child would outlive strace).
+  const tracer = spawn(
+    strace,
+    ["-f", "-y", "-e", "trace=write,pwrite64,fsync,fdatasync", "-o", trace, "-p", String(agent.pid)],
+    { stdio: "ignore" },
+  );
+  const traced = new Promise((r) => tracer.once("exit", r));
+  await new Promise((r) => setTimeout(r, spoolSeconds * 1000));
+  agent.kill("SIGKILL");
+  await traced;
+  const lines = readFileSync(trace, "utf8")
+    .split("\n")
+    .filter((l) => l.includes(spool));
+  const writes = lines.filter((l) => /\bp?write(64)?\(/.test(l));
+  return {
+    seconds: spoolSeconds,
+    writes: writes.length,
+    fsyncs: lines.filter((l) => /\bf(data)?sync\(/.test(l)).length,
+    bytes: writes.reduce((n, l) => n + Number(/= (\d+)$/.exec(l)?.[1] ?? 0), 0),
+  };
 }
 
 function collectdConfig(dir: string, port: number): string {
@@ -160,10 +256,13 @@ LoadPlugin mqtt
 
 const fmt = (x: number, digits = 1) => x.toFixed(digits).padStart(10);
 
+const GOAL = { rssMb: 50, cpuMsPerInterval: 1.0 };
+
+/** V8 flags measured beside the unit's own command line. */
+const V8_VARIANTS: string[][] = [[], ["--max-semi-space-size=1"], ["--lite-mode", "--max-semi-space-size=1"]];
+
 async function main(): Promise<void> {
-  console.log(
-    `bench:agent on ${si ? (await si.cpu()).brand : "?"}, ${calls} calls per reader, ${seconds} s per daemon`,
-  );
+  console.log(`bench:agent on ${(await si.cpu()).brand}, ${calls} calls per reader, ${seconds} s per daemon`);
 
   // 1. Readers.
   const procRoot = "/proc";
@@ -185,45 +284,80 @@ async function main(): Promise<void> {
       `${r.name.padEnd(35)}${fmt(r.cpuUsPerCall)}${fmt(r.wallUsPerCall)}${fmt(r.blockedMs, 2).padStart(17)}`,
     );
 
-  // 2. Daemons, one after the other on the same broker.
-  const broker = await MosquittoService.start();
-  execFileSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
-  const agent = spawn(
-    process.execPath,
-    [
-      join(root, "dist/agent/src/main.js"),
-      "--broker",
-      broker.url,
-      "--host",
-      "bench-agent",
-      "--interval",
-      "1",
-    ],
-    { stdio: "ignore", env: { PATH: process.env.PATH, LOG_LEVEL: "warn" } },
-  );
-  const agentFigures = await measureDaemon(
-    "telemetry-agent",
-    agent,
-    broker.url,
-    "telemetry/v1/bench-agent/#",
-  );
+  // 2. The import graph.
+  console.log("\nimport graph, each part alone in node     RSS MB  V8 heap MB   load ms");
+  for (const c of await measureImportCosts())
+    console.log(`${c.name.padEnd(38)}${fmt(c.rssMb)}${fmt(c.heapMb).padStart(12)}${fmt(c.loadMs, 0)}`);
 
+  // 3. Daemons, side by side on one broker; 4. the spool, in the same window.
+  const dir = mkdtempSync(join(tmpdir(), "bench-agent-"));
+  const { root: installed, execStart } = await installedAgent(dir);
+  const broker = await MosquittoService.start();
+  const env = { PATH: process.env.PATH, LOG_LEVEL: "warn" };
+  const daemons: Daemon[] = [];
+  for (const flags of [undefined, ...V8_VARIANTS]) {
+    const host = `bench-agent-${daemons.length}`;
+    const args = ["--broker", broker.url, "--host", host, "--interval", "1"];
+    const [node, ...rest] = agentCommand(installed, execStart, flags, args);
+    daemons.push({
+      name: flags ? `agent, node ${flags.join(" ") || "without flags"}` : "agent as the unit runs it",
+      child: spawn(node!, rest, { stdio: "ignore", env }),
+      filter: `telemetry/v1/${host}/#`,
+    });
+  }
+  const [node, ...onceArgs] = agentCommand(installed, execStart, [], ["--once", "--host", "bench-bare"]);
+  writeFileSync(join(dir, "messages.ndjson"), execFileSync(node!, onceArgs, { encoding: "utf8", env }));
+  await build({
+    entryPoints: [join(import.meta.dirname, "bare-publisher.ts")],
+    outfile: join(dir, "bare-publisher.mjs"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node18",
+    logLevel: "error",
+    banner: {
+      js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
+    },
+  });
+  daemons.push({
+    name: "node + mqtt.js, the same messages",
+    child: spawn(node!, [join(dir, "bare-publisher.mjs"), broker.url, "1000", join(dir, "messages.ndjson")], {
+      stdio: "ignore",
+    }),
+    filter: "telemetry/v1/bench-bare/#",
+  });
+  daemons.push({
+    name: "node alone (an idle timer)",
+    child: spawn(node!, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" }),
+  });
   const collectd = ensureDebianBinary("collectd", "collectd-core");
-  const dir = mkdtempSync(join(tmpdir(), "bench-collectd-"));
   writeFileSync(join(dir, "collectd.conf"), collectdConfig(dir, broker.port));
-  const daemon = spawn(collectd, ["-f", "-C", join(dir, "collectd.conf")], { stdio: "ignore" });
-  const collectdFigures = await measureDaemon("collectd 5 (C)", daemon, broker.url, "collectd/#");
+  daemons.push({
+    name: "collectd 5 (C)",
+    child: spawn(collectd, ["-f", "-C", join(dir, "collectd.conf")], { stdio: "ignore" }),
+    filter: "collectd/#",
+  });
+  const [figures, spool] = await Promise.all([
+    measureDaemons(daemons, broker.url),
+    measureSpool(installed, execStart, dir),
+  ]);
   await broker.process.stop();
 
   console.log(
-    "\ndaemon at 1 s interval   CPU ms/interval     CPU %    RSS MB  peak RSS MB  messages/interval",
+    `\ndaemon at a 1 s interval, node ${process.version}        CPU ms/interval  RSS MB  peak RSS MB  messages/interval`,
   );
-  for (const d of [agentFigures, collectdFigures])
+  for (const d of figures)
     console.log(
-      `${d.name.padEnd(24)}${fmt(d.cpuMsPerInterval, 2)}${fmt(d.cpuPct, 2)}${fmt(d.rssMb)}${fmt(d.peakRssMb, 1).padStart(13)}${fmt(d.messagesPerInterval).padStart(19)}`,
+      `${d.name.padEnd(50)}${fmt(d.cpuMsPerInterval, 2).padStart(16)}${fmt(d.rssMb).padStart(8)}${fmt(d.peakRssMb).padStart(13)}${fmt(d.messagesPerInterval).padStart(19)}`,
     );
+  const agent = figures[0]!;
+  const verdict = (met: boolean) => (met ? "met" : "NOT met");
   console.log(
-    `\nratio agent/collectd: CPU ${(agentFigures.cpuMsPerInterval / Math.max(collectdFigures.cpuMsPerInterval, 0.01)).toFixed(1)}x, RSS ${(agentFigures.rssMb / Math.max(collectdFigures.rssMb, 0.1)).toFixed(1)}x`,
+    `\ngoals for the agent on x64: steady RSS <= ${GOAL.rssMb} MB: ${agent.rssMb.toFixed(1)} MB, ${verdict(agent.rssMb <= GOAL.rssMb)}; CPU <= ${GOAL.cpuMsPerInterval} ms per interval: ${agent.cpuMsPerInterval.toFixed(2)} ms, ${verdict(agent.cpuMsPerInterval <= GOAL.cpuMsPerInterval)}`,
+  );
+  const perHour = (n: number) => Math.round((n * 3600) / spool.seconds);
+  console.log(
+    `\ndisk spool during a broker outage at the default 10 s interval (${spool.seconds} s traced): ${perHour(spool.writes)} writes, ${perHour(spool.fsyncs)} fsyncs and ${(perHour(spool.bytes) / 1024).toFixed(0)} KiB per hour; none while the broker is up`,
   );
 }
 

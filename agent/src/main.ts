@@ -10,9 +10,13 @@ import { loadAgentConfigFromProcess, type AgentConfig } from "./config/agent-con
 import { configuredOrExit } from "./config/problems.ts";
 import { loadSimulationConfigFromProcess } from "./config/simulate-config.ts";
 import { createLogger } from "./logging.ts";
+import { DiskSpool } from "./publish/disk-spool.ts";
 import { Publisher } from "./publish/publisher.ts";
 import { Sampler } from "./sampling/sampler.ts";
 import { runSimulation } from "./simulate/run.ts";
+
+/** The disk spool's fsync policy: one write and fsync per sampling round, at most 1 s after it. */
+const SPOOL_FLUSH_MS = 1000;
 
 async function main(): Promise<void> {
   if (process.argv[2] === "simulate") {
@@ -24,14 +28,27 @@ async function main(): Promise<void> {
   const collectors = createCollectors({ procRoot: config.procRoot, sysRoot: config.sysRoot });
   const sampler = new Sampler(
     collectors,
-    { host: config.host, intervalMs: config.intervalMs, jitterMs: config.jitterMs },
+    { host: config.host, intervalMs: config.intervalMs, jitterMs: config.jitterMs, checkSchema: config.once },
     (message) => publisher.enqueue(message),
     log,
   );
+  // Written only while the broker is unreachable, fsynced at most a second after each sample.
+  const spool =
+    config.spoolDir && !config.once
+      ? new DiskSpool({
+          dir: config.spoolDir,
+          maxBytes: config.spoolMaxBytes,
+          flushMs: SPOOL_FLUSH_MS,
+          memory: { maxMessages: config.bufferMaxMessages, maxBytes: config.bufferMaxBytes },
+          onError: (what, error) =>
+            log.error({ event: "spool_error", what, err: error.message }, "disk spool: cannot " + what),
+        })
+      : undefined;
   const publisher: Publisher = new Publisher(
     config,
     (state) => sampler.status(state, publisher.buffer.dropped),
     log,
+    spool,
   );
   await sampler.prepare();
 
@@ -63,7 +80,11 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ event: "agent_stopping", signal }, "stopping");
     sampler.stop();
-    void publisher.stop().then(() => process.exit(0));
+    void publisher.stop().then(() => {
+      // What the broker did not take by now waits on disk for the next start.
+      spool?.flush();
+      process.exit(0);
+    });
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));

@@ -1,21 +1,17 @@
 #!/usr/bin/env bash
-# Installs telemetry-agent as a systemd service on this node.
+# Installs telemetry-agent on this node from its Debian package and writes its settings.
 #
 #   sudo deploy/agent/install.sh --broker mqtts://mqtt.example.org:8883 --ca-file ca.crt \
 #        --username "$(hostname)" --password-file node.pw
 #
-# Run from a checkout (or an unpacked copy) of the repository. What it does:
-#   1. builds the agent when dist/ is missing (needs npm and the dev dependencies, once);
-#   2. copies the runtime to --prefix and installs production dependencies there;
-#   3. creates the system user telemetry-agent (no shell, no home);
-#   4. writes /etc/telemetry-agent/agent.env and copies the secrets next to it, readable only by
+# A thin wrapper around the package (npm run package:agent), for a node set up in one command:
+#   1. installs telemetry-agent_<version>_all.deb with apt (--deb FILE, else the newest one in
+#      dist/package/ of this checkout, built first when there is none): the program, the system
+#      user telemetry-agent, the systemd unit, enabled;
+#   2. writes /etc/telemetry-agent/agent.env and copies the secrets next to it, readable only by
 #      root and the agent's group;
-#   5. installs and starts the systemd unit (deploy/systemd/telemetry-agent.service).
-#
-# --root DIR installs into DIR as if it were / and runs neither useradd nor systemctl: for images
-# built offline, and for the project's tests. --dry-run prints the plan and changes nothing.
-set -euo pipefail
-
+#   3. restarts the service, when systemd runs (not in a chroot or an image being built).
+# --dry-run prints the plan and changes nothing.
 usage() {
   cat <<'USAGE'
 usage: install.sh --broker URL [options]
@@ -29,8 +25,7 @@ usage: install.sh --broker URL [options]
   --cert-file FILE      client certificate (mutual TLS)
   --key-file FILE       client key (mutual TLS)
   --allow-insecure      allow a password over plain mqtt:// or ws:// to another machine
-  --prefix DIR          where the program goes (default /opt/telemetry-agent)
-  --root DIR            install under DIR; no useradd, no systemctl
+  --deb FILE            the package to install (default: dist/package/ of this checkout)
   --no-start            install and enable, but do not start now
   --dry-run             print what would be done, change nothing
   -h, --help            this text
@@ -50,7 +45,7 @@ problem() {
 
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 broker="" host="" interval="" username="" password_file="" token_file="" ca_file="" cert_file="" key_file=""
-prefix="/opt/telemetry-agent" root="" start=1 dry_run=0 allow_insecure=0
+deb="" start=1 dry_run=0 allow_insecure=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -63,8 +58,7 @@ while [ $# -gt 0 ]; do
     --ca-file) ca_file="${2:?--ca-file needs a file}"; shift 2 ;;
     --cert-file) cert_file="${2:?--cert-file needs a file}"; shift 2 ;;
     --key-file) key_file="${2:?--key-file needs a file}"; shift 2 ;;
-    --prefix) prefix="${2:?--prefix needs a directory}"; shift 2 ;;
-    --root) root="${2:?--root needs a directory}"; shift 2 ;;
+    --deb) deb="${2:?--deb needs a file}"; shift 2 ;;
     --allow-insecure) allow_insecure=1; shift ;;
     --no-start) start=0; shift ;;
     --dry-run) dry_run=1; shift ;;
@@ -98,8 +92,9 @@ case "$broker" in
     fi
     ;;
 esac
-if [ -z "$root" ] && [ "$dry_run" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
-  problem "run as root (sudo), or pass --root DIR or --dry-run"
+[ -z "$deb" ] || [ -r "$deb" ] || problem "cannot read $deb"
+if [ "$dry_run" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
+  problem "run as root (sudo), or pass --dry-run"
 fi
 if [ "${#problems[@]}" -gt 0 ]; then
   [[ "${problems[*]}" != *"unknown option"* ]] || usage >&2
@@ -107,14 +102,7 @@ if [ "${#problems[@]}" -gt 0 ]; then
   exit 2
 fi
 
-node_bin="$(command -v node || true)"
-[ -n "$node_bin" ] || die "Node.js 20 or newer is required (e.g. apt-get install nodejs, or NodeSource)"
-node_major="$("$node_bin" -p 'process.versions.node.split(".")[0]')"
-[ "$node_major" -ge 20 ] || die "Node.js 20 or newer is required, found $("$node_bin" --version)"
-
-etc="$root/etc/telemetry-agent"
-unit_dir="$root/etc/systemd/system"
-target="$root$prefix"
+etc="/etc/telemetry-agent"
 
 run() {
   if [ "$dry_run" -eq 1 ]; then
@@ -129,37 +117,29 @@ run() {
 # A secret copied next to the config: root owns it, the agent's group may read it, no one else.
 install_secret() {
   local from="$1" name="$2"
-  run install -m 0640 "$from" "$etc/$name"
-  [ -n "$root" ] || run chgrp telemetry-agent "$etc/$name"
+  run install -m 0640 -g telemetry-agent "$from" "$etc/$name"
 }
 
-if [ ! -f "$src/dist/agent/src/main.js" ]; then
-  echo "building the agent (npm run build) in $src"
-  [ -d "$src/node_modules" ] || run npm --prefix "$src" ci --no-audit --no-fund
-  run npm --prefix "$src" run build
-fi
-
-echo "installing the program in $target"
-run mkdir -p "$target"
-run rm -rf "$target/dist" "$target/bin"
-run cp -R "$src/dist" "$src/bin" "$src/package.json" "$src/package-lock.json" "$target/"
-run cp "$src/agent/README.md" "$target/README.md"
-run npm --prefix "$target" ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund
-
-if [ -z "$root" ]; then
-  if ! id telemetry-agent >/dev/null 2>&1; then
-    run useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin telemetry-agent
+if [ -z "$deb" ]; then
+  deb="$(find "$src/dist/package" -maxdepth 1 -name 'telemetry-agent_*_all.deb' 2>/dev/null | sort -V | tail -n 1)"
+  if [ -z "$deb" ]; then
+    echo "building the package (npm run package:agent) in $src"
+    [ -d "$src/node_modules" ] || run npm --prefix "$src" ci --no-audit --no-fund
+    run npm --prefix "$src" run --silent package:agent
+    deb="$src/dist/package/telemetry-agent_$(node -p 'require(process.argv[1]).version' "$src/package.json")_all.deb"
   fi
 fi
+# apt resolves nodejs (>= 18) and adduser from the distribution; a path makes it a local file.
+case "$deb" in /*) ;; *) deb="$PWD/$deb" ;; esac
+echo "installing $deb"
+run env DEBIAN_FRONTEND=noninteractive apt-get install --yes --quiet "$deb"
 
 echo "writing $etc/agent.env"
-run mkdir -p "$etc"
-run chmod 0750 "$etc"
-[ -n "$root" ] || run chgrp telemetry-agent "$etc"
 env_file="$(mktemp)"
 trap 'rm -f "$env_file"' EXIT
 {
-  echo "# telemetry-agent settings; every variable is described in the agent's README."
+  echo "# telemetry-agent settings, written by install.sh; every variable is described in"
+  echo "# /usr/share/doc/telemetry-agent/README.md."
   echo "MQTT_URL=$broker"
   [ -z "$host" ] || echo "TELEMETRY_HOST=$host"
   [ -z "$interval" ] || echo "TELEMETRY_INTERVAL=$interval"
@@ -170,35 +150,26 @@ trap 'rm -f "$env_file"' EXIT
   [ -z "$ca_file" ] || echo "MQTT_CA_FILE=/etc/telemetry-agent/ca.crt"
   [ -z "$cert_file" ] || echo "MQTT_CERT_FILE=/etc/telemetry-agent/client.crt"
   [ -z "$key_file" ] || echo "MQTT_KEY_FILE=/etc/telemetry-agent/client.key"
+  # Samples wait on disk while the broker is unreachable (the package's default).
+  echo "TELEMETRY_SPOOL_DIR=/var/lib/telemetry-agent"
   # Spread a fleet that boots at once (power cut, cluster restart) over the first interval.
   echo "TELEMETRY_JITTER=${interval:-10}"
 } >"$env_file"
-run install -m 0640 "$env_file" "$etc/agent.env"
-[ -n "$root" ] || run chgrp telemetry-agent "$etc/agent.env"
+run install -m 0640 -g telemetry-agent "$env_file" "$etc/agent.env"
 [ -z "$password_file" ] || install_secret "$password_file" mqtt-password
 [ -z "$token_file" ] || install_secret "$token_file" mqtt-token
 [ -z "$ca_file" ] || run install -m 0644 "$ca_file" "$etc/ca.crt"
 [ -z "$cert_file" ] || run install -m 0644 "$cert_file" "$etc/client.crt"
 [ -z "$key_file" ] || install_secret "$key_file" client.key
 
-echo "installing the systemd unit in $unit_dir"
-run mkdir -p "$unit_dir"
-unit="$(mktemp)"
-trap 'rm -f "$env_file" "$unit"' EXIT
-sed -e "s|/usr/bin/node|$node_bin|g" -e "s|/opt/telemetry-agent|$prefix|g" \
-  "$src/deploy/systemd/telemetry-agent.service" >"$unit"
-run install -m 0644 "$unit" "$unit_dir/telemetry-agent.service"
-
-if [ -z "$root" ]; then
-  run systemctl daemon-reload
+if [ -d /run/systemd/system ] || [ "$dry_run" -eq 1 ]; then
   if [ "$start" -eq 1 ]; then
-    run systemctl enable telemetry-agent.service
-    # restart, not start: a re-install must replace the running version.
+    # restart, not start: new settings or credentials must replace the running ones.
     run systemctl restart telemetry-agent.service
+    echo "done: journalctl -u telemetry-agent -f shows its log"
   else
-    run systemctl enable telemetry-agent.service
+    echo "done: start it with systemctl restart telemetry-agent"
   fi
-  echo "done: journalctl -u telemetry-agent -f shows its log"
 else
-  echo "done: installed under $root (no user created, systemd not touched)"
+  echo "done: systemd is not running here; the unit is enabled and starts at the next boot"
 fi

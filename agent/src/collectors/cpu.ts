@@ -1,6 +1,6 @@
 import { readProcFile } from "./procfs.ts";
 import { join } from "node:path";
-import si from "systeminformation";
+import { systemInformation } from "./system-information.ts";
 import type { Collector, CollectorOptions } from "./collector.ts";
 
 export interface CpuTimes {
@@ -83,7 +83,7 @@ export class CpuCollector implements Collector<CpuFields> {
 
   private async read(): Promise<{ total: CpuTimes; cores: CpuTimes[] }> {
     if (process.platform === "linux") return parseProcStat(readProcFile(this.statFile));
-    const load = await si.currentLoad();
+    const load = await (await systemInformation()).currentLoad();
     const total: CpuTimes = {
       user: load.rawCurrentLoadUser,
       nice: load.rawCurrentLoadNice,

@@ -1,6 +1,6 @@
 import { readProcFile } from "./procfs.ts";
 import { join } from "node:path";
-import si from "systeminformation";
+import { systemInformation } from "./system-information.ts";
 import type { Collector, CollectorOptions } from "./collector.ts";
 
 export interface MemoryFields {
@@ -44,7 +44,7 @@ export class MemoryCollector implements Collector<MemoryFields> {
       free = info.get("MemFree") ?? 0;
       available = info.get("MemAvailable") ?? free + (info.get("Cached") ?? 0);
     } else {
-      const mem = await si.mem();
+      const mem = await (await systemInformation()).mem();
       total = mem.total;
       free = mem.free;
       available = mem.available;

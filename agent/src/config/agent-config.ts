@@ -37,6 +37,10 @@ export interface AgentConfig {
   /** Offline buffer bounds; the oldest samples are dropped beyond them. */
   bufferMaxMessages: number;
   bufferMaxBytes: number;
+  /** Directory of the disk spool that keeps waiting samples across a restart; none: memory only. */
+  spoolDir: string | undefined;
+  /** Most bytes of samples in the spool; the oldest are dropped beyond it. @defaultValue 16 MiB */
+  spoolMaxBytes: number;
   /** Roots of /proc and /sys, so tests can point the collectors at fixture trees. */
   procRoot: string;
   sysRoot: string;
@@ -63,6 +67,8 @@ const FileSchema = z
     allowInsecure: z.boolean(),
     bufferMaxMessages: z.number(),
     bufferMaxBytes: z.number(),
+    spoolDir: z.string(),
+    spoolMaxBytes: z.number(),
     procRoot: z.string(),
     sysRoot: z.string(),
     logLevel: z.string(),
@@ -86,6 +92,7 @@ const Resolved = z.object({
   mqttVersion: z.coerce.number().refine((v) => v === 4 || v === 5, "mqtt version must be 4 (3.1.1) or 5"),
   bufferMaxMessages: positiveInt("buffer max messages").min(1),
   bufferMaxBytes: positiveInt("buffer max bytes").min(1024, "buffer max bytes must be at least 1024"),
+  spoolMaxBytes: positiveInt("spool max bytes").min(65536, "spool max bytes must be at least 65536"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]),
 });
 
@@ -130,6 +137,14 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
       "--buffer-max-bytes <n>",
       "offline buffer bound in bytes (env TELEMETRY_BUFFER_MAX_BYTES; default: 16777216)",
     )
+    .option(
+      "--spool-dir <path>",
+      "keep waiting samples on disk here across restarts (env TELEMETRY_SPOOL_DIR; default: none, memory only)",
+    )
+    .option(
+      "--spool-max-bytes <n>",
+      "disk spool bound in bytes (env TELEMETRY_SPOOL_MAX_BYTES; default: 16777216)",
+    )
     .option("--config <path>", "JSON config file (env TELEMETRY_AGENT_CONFIG; default: none)")
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace (env LOG_LEVEL; default: info)");
   const flags = parseFlags<Record<string, string | boolean | undefined>>(program, argv);
@@ -166,6 +181,12 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
       str("bufferMaxBytes"),
       env.TELEMETRY_BUFFER_MAX_BYTES,
       file.bufferMaxBytes,
+      16 * 1024 * 1024,
+    ),
+    spoolMaxBytes: pick<string | number>(
+      str("spoolMaxBytes"),
+      env.TELEMETRY_SPOOL_MAX_BYTES,
+      file.spoolMaxBytes,
       16 * 1024 * 1024,
     ),
     logLevel: pick(str("logLevel"), env.LOG_LEVEL, file.logLevel, "info"),
@@ -222,6 +243,8 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     allowInsecure,
     bufferMaxMessages: data.bufferMaxMessages,
     bufferMaxBytes: data.bufferMaxBytes,
+    spoolDir: pick(str("spoolDir"), env.TELEMETRY_SPOOL_DIR || undefined, file.spoolDir, undefined),
+    spoolMaxBytes: data.spoolMaxBytes,
     procRoot: pick(undefined, env.TELEMETRY_PROC_ROOT, file.procRoot, "/proc"),
     sysRoot: pick(undefined, env.TELEMETRY_SYS_ROOT, file.sysRoot, "/sys"),
     logLevel: data.logLevel,

@@ -6,6 +6,20 @@ export interface PendingMessage {
   retain?: boolean;
 }
 
+/**
+ * What the Publisher drains: the in-memory OfflineBuffer, or the DiskSpool that keeps waiting
+ * samples across a restart. After each batch the Publisher calls putBack() with the messages to
+ * retry (possibly none): every other message taken is then settled (acknowledged or refused).
+ */
+export interface MessageBuffer {
+  readonly size: number;
+  /** Messages dropped, oldest first, because the buffer was full. */
+  readonly dropped: number;
+  push(message: PendingMessage): void;
+  take(n: number): PendingMessage[];
+  putBack(messages: PendingMessage[]): void;
+}
+
 export interface OfflineBufferOptions {
   /** Most messages held; beyond it the oldest are dropped. */
   maxMessages: number;
@@ -19,7 +33,7 @@ export interface OfflineBufferOptions {
  * (mqtt.js's own outgoing store is unbounded while offline; the agent hands it only a small
  * in-flight window.)
  */
-export class OfflineBuffer {
+export class OfflineBuffer implements MessageBuffer {
   private readonly items: PendingMessage[] = [];
   private head = 0;
   private byteCount = 0;

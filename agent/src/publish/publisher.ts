@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { MAX_PAYLOAD_BYTES, statusTopic, type StatusMessage } from "../contract/index.ts";
 import type { AgentConfig } from "../config/agent-config.ts";
 import { reconnectDelay } from "./backoff.ts";
-import { OfflineBuffer, type PendingMessage } from "./offline-buffer.ts";
+import { OfflineBuffer, type MessageBuffer, type PendingMessage } from "./offline-buffer.ts";
 
 /** How many QoS 1 publishes may await their PUBACK at once; the rest wait in the OfflineBuffer. */
 const IN_FLIGHT = 64;
@@ -20,7 +20,7 @@ export interface PublisherCounters {
  * Will, reconnects with capped exponential backoff, and a token re-read at every reconnect.
  */
 export class Publisher {
-  readonly buffer: OfflineBuffer;
+  readonly buffer: MessageBuffer;
   readonly counters: PublisherCounters = { published: 0, refused: 0, oversized: 0 };
   private client: MqttClient | undefined;
   private draining = false;
@@ -32,11 +32,15 @@ export class Publisher {
     /** The connection's own host status and Last Will; none for a connection shared by many hosts. */
     private readonly status: ((state: "online" | "offline") => StatusMessage) | undefined,
     private readonly log: Logger,
+    /** Where waiting samples are kept; an in-memory OfflineBuffer by default. */
+    buffer?: MessageBuffer,
   ) {
-    this.buffer = new OfflineBuffer({
-      maxMessages: config.bufferMaxMessages,
-      maxBytes: config.bufferMaxBytes,
-    });
+    this.buffer =
+      buffer ??
+      new OfflineBuffer({
+        maxMessages: config.bufferMaxMessages,
+        maxBytes: config.bufferMaxBytes,
+      });
   }
 
   start(): void {

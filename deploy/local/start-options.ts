@@ -12,6 +12,8 @@ export interface StartOptions {
   logLevel: string;
   /** Port of the ingest's /healthz, /readyz, /metrics (env INGEST_HTTP_PORT). @defaultValue 9464, or a free port when taken */
   httpPort: number | undefined;
+  /** Port of telemetry-live's page (env LIVE_PORT). @defaultValue 8080, or a free port when taken */
+  livePort: number | undefined;
   /** Data stream namespace (env INGEST_NAMESPACE). @defaultValue "default" */
   namespace: string;
   /** State file and the services' data (env TELEMETRY_DATA_DIR). @defaultValue a directory per checkout under the system temp dir */
@@ -34,8 +36,8 @@ const defaultDataDir = join(
 export function parseStartOptions(argv: string[]): StartOptions {
   const program = new Command("npm start --")
     .description(
-      "Runs Mosquitto, Redis and Elasticsearch (or uses MQTT_URL, REDIS_URL, ELASTICSEARCH_URL), the ingest " +
-        "and an agent reporting this machine. Ctrl-C stops everything it started.",
+      "Runs Mosquitto, Redis and Elasticsearch (or uses MQTT_URL, REDIS_URL, ELASTICSEARCH_URL), the live " +
+        "view, the ingest and an agent reporting this machine. Ctrl-C stops everything it started.",
     )
     .addOption(
       new Option("--interval <seconds>", "agent sampling interval").env("TELEMETRY_INTERVAL").default("5"),
@@ -53,6 +55,12 @@ export function parseStartOptions(argv: string[]): StartOptions {
       ).env("INGEST_HTTP_PORT"),
     )
     .addOption(
+      new Option(
+        "--live-port <port>",
+        "telemetry-live's page port (default: 8080, or a free one when taken)",
+      ).env("LIVE_PORT"),
+    )
+    .addOption(
       new Option("--namespace <name>", "data stream namespace").env("INGEST_NAMESPACE").default("default"),
     )
     .addOption(
@@ -68,8 +76,13 @@ export function parseStartOptions(argv: string[]): StartOptions {
   if (!Number.isFinite(interval) || interval < 1)
     problems.push("--interval must be a number of seconds, at least 1");
   const httpPort = flags.httpPort === undefined ? undefined : Number(flags.httpPort);
-  if (httpPort !== undefined && !(Number.isInteger(httpPort) && httpPort >= 0 && httpPort <= 65_535))
-    problems.push("--http-port must be a port number (0 picks a free one)");
+  const livePort = flags.livePort === undefined ? undefined : Number(flags.livePort);
+  for (const [flag, port] of [
+    ["--http-port", httpPort],
+    ["--live-port", livePort],
+  ] as const)
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535))
+      problems.push(`${flag} must be a port number (0 picks a free one)`);
   const namespace = String(flags.namespace);
   if (!/^[a-z0-9][a-z0-9_]*$/.test(namespace))
     problems.push("--namespace must be lower-case letters, digits and _");
@@ -78,6 +91,7 @@ export function parseStartOptions(argv: string[]): StartOptions {
     interval,
     logLevel: String(flags.logLevel),
     httpPort,
+    livePort,
     namespace,
     dataDir: resolve(String(flags.dataDir)),
     fresh: Boolean(flags.fresh),

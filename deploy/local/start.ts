@@ -13,6 +13,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { Client } from "@elastic/elasticsearch";
 import { configuredOrExit } from "../../agent/src/config/problems.ts";
+import { loadOrCreateToken } from "../../live/src/http/auth.ts";
 import { freePort, isListening } from "../../test/harness/free-port.ts";
 import { ServiceStartError } from "../../test/harness/service-process.ts";
 import { SERVICE_ENV, down, recordedPids, up, type StackService } from "../../test/harness/stack.ts";
@@ -26,6 +27,7 @@ const SERVICE_GRACE_MS = 10_000;
 /** The longest a stop takes: the children's grace, then the services' (stopped in parallel). */
 export const STOP_BOUND_S = (CHILD_GRACE_MS + SERVICE_GRACE_MS) / 1000 + 5;
 const DEFAULT_HTTP_PORT = 9464;
+const DEFAULT_LIVE_PORT = 8080;
 
 const say = (line: string) => process.stderr.write(`npm start: ${line}\n`);
 
@@ -33,8 +35,28 @@ const say = (line: string) => process.stderr.write(`npm start: ${line}\n`);
  * The programs `npm start` runs, in the order they start and are listed. Another program is one
  * more entry here; a URL it serves goes into `urls` (printed first when `first` is set).
  */
-function children(options: StartOptions, httpPort: number): Array<ChildSpec & { urls: string[] }> {
+function children(
+  options: StartOptions,
+  ports: { http: number; live: number },
+  liveToken: { file: string; token: string },
+): Array<ChildSpec & { urls: string[] }> {
+  const httpPort = ports.http;
   return [
+    {
+      // First: the one URL a newcomer opens. The token signs the browser in once (then a cookie);
+      // it lives in the data directory, readable by this user only.
+      name: "live",
+      entry: "live/src/main.ts",
+      args: [
+        "--port",
+        String(ports.live),
+        "--auth-token-file",
+        liveToken.file,
+        "--namespace",
+        options.namespace,
+      ],
+      urls: [`live view:     http://127.0.0.1:${ports.live}/?token=${liveToken.token}`],
+    },
     {
       name: "ingest",
       entry: "ingest/src/main.ts",
@@ -149,9 +171,14 @@ async function main(): Promise<number> {
     return 1;
   }
   const url = (name: string) => services.find((s) => s.name === name)!.url;
-  const httpPort =
-    options.httpPort ?? ((await isListening(DEFAULT_HTTP_PORT)) ? await freePort() : DEFAULT_HTTP_PORT);
-  const specs = children(options, httpPort);
+  const portOr = async (asked: number | undefined, preferred: number) =>
+    asked ?? ((await isListening(preferred)) ? await freePort() : preferred);
+  const ports = {
+    http: await portOr(options.httpPort, DEFAULT_HTTP_PORT),
+    live: await portOr(options.livePort, DEFAULT_LIVE_PORT),
+  };
+  const liveTokenFile = join(dir, "live-token");
+  const specs = children(options, ports, { file: liveTokenFile, token: loadOrCreateToken(liveTokenFile) });
   const supervisor = new Supervisor({
     env: {
       ...process.env,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, describe, it } from "node:test";
 import { freePort, sharedServices, uniqueName } from "../harness/index.ts";
@@ -94,6 +94,22 @@ describe("npm start", () => {
     const before = await running(start);
     const banner = start.stdout();
 
+    // The live view's URL comes first, and it shows this machine's agent with the token it carries.
+    const firstUrl = /^ {2}live view: +(\S+)$/m.exec(banner)?.[1];
+    assert.ok(firstUrl, banner);
+    assert.ok(
+      banner.indexOf("live view:") < banner.indexOf("ingest ready:"),
+      "the live view is listed first",
+    );
+    assert.equal((await fetch(firstUrl.split("?")[0]!)).status, 401, "no page without the token");
+    const signIn = await fetch(firstUrl, { redirect: "manual" });
+    assert.ok(signIn.status < 400, `the token URL answers ${signIn.status}`);
+    const cookie = signIn.headers.get("set-cookie")?.split(";")[0] ?? "";
+    const thisMachine = hostname().split(".")[0]!;
+    await waitFor("this machine's CPU in the live view", async () => {
+      const response = await fetch(new URL(`/api/hosts/${thisMachine}`, firstUrl), { headers: { cookie } });
+      return response.ok && JSON.stringify(await response.json()).includes("cpu");
+    });
     // The ingest's health port is the one asked for, printed, and answers.
     assert.match(banner, new RegExp(`http://127\\.0\\.0\\.1:${httpPort}/readyz`));
     await waitFor("/readyz 200", async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).ok);
@@ -181,9 +197,13 @@ describe("npm start", () => {
     assert.equal(existsSync(marker), false);
     process.kill(thirdPids[0]!.pid, "SIGKILL");
     await allGone("after kill -9 of the start process", thirdPids);
+    const reaperLog = () =>
+      existsSync(join(dir, "reaper.log")) ? readFileSync(join(dir, "reaper.log"), "utf8") : "";
     await waitFor("the reaper's report", () =>
-      /ended without stopping; ended ingest/.test(readFileSync(join(dir, "reaper.log"), "utf8")),
-    );
+      /ended without stopping; ended live \(pid \d+\), ingest \(pid \d+\), agent/.test(reaperLog()),
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; reaper.log: ${reaperLog() || "(none)"}`);
+    });
     third.npm.kill("SIGKILL");
   });
 

@@ -21,6 +21,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { buildIndexTemplates } from "../../ingest/src/setup/index-templates.ts";
 import { ensureDebianBinary, which } from "../harness/debian.ts";
+import { spawnLive, tokenFileIn } from "../live/live-process.ts";
 import {
   BASE,
   ENV_EXAMPLE,
@@ -411,6 +412,34 @@ describe("the compose setup steps (deploy/setup/setup.sh)", () => {
     assert.equal(live.checkIP("127.0.0.1"), "127.0.0.1", "the health check's address");
     assert.match(cert("tls/demo-agent/client.crt").subject, /CN=demo-host/);
     for (const node of ["web-1", "web-2"]) assert.ok(existsSync(join(dir, "authority", `${node}.key`)));
+  });
+
+  it("live: the compose health check passes over HTTPS against telemetry-live serving its issued certificate", async () => {
+    const tls = join(dir, "tls", "live");
+    const live = await spawnLive([
+      "--mqtt-url",
+      process.env.MQTT_URL ?? "mqtt://127.0.0.1:1883",
+      "--port",
+      "0",
+      "--tls-cert-file",
+      join(tls, "live.crt"),
+      "--tls-key-file",
+      join(tls, "live.key"),
+      "--auth-token-file",
+      tokenFileIn(),
+    ]);
+    try {
+      const { port, protocol } = new URL(live.url);
+      assert.equal(protocol, "https:");
+      // The container's paths and port, mapped to this test's certificate volume and free port.
+      const test = resolved([BASE]).services.live!.healthcheck!.test as string[];
+      assert.deepEqual(test.slice(0, 3), ["CMD", "node", "-e"]);
+      const script = test[3]!.replace(":8080/", `:${port}/`).replaceAll("/run/telemetry/tls/", `${tls}/`);
+      await promisify(execFile)(process.execPath, ["-e", script], { timeout: 30_000 });
+    } finally {
+      live.child.kill("SIGTERM");
+      await live.exited;
+    }
   });
 
   it("certs: runs again without replacing anything, and re-issues on request from the same CA", async () => {

@@ -2,8 +2,9 @@
 // the repository's image after `npm run build`. Idempotent: every `docker compose up` runs it again.
 //
 //   1. kibana_system gets KIBANA_SYSTEM_PASSWORD, so Kibana can start;
-//   2. the roles: telemetry_writer (what the ingest may do) and telemetry_templates (what installing
-//      the index templates needs), for operators who create their own users or keys from them;
+//   2. the roles: telemetry_writer (what the ingest may do), telemetry_reader (what telemetry-live
+//      may do) and telemetry_templates (what installing the index templates needs), for operators
+//      who create their own users or keys from them;
 //   3. the index templates, through an API key that may manage templates and nothing else, expiring
 //      in minutes and invalidated at the end: the superuser never writes them itself;
 //   4. the ingest's API key (telemetry_writer's privileges only) and telemetry-live's (telemetry_reader:

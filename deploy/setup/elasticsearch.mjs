@@ -2,12 +2,14 @@
 // the repository's image after `npm run build`. Idempotent: every `docker compose up` runs it again.
 //
 //   1. kibana_system gets KIBANA_SYSTEM_PASSWORD, so Kibana can start;
-//   2. the roles: telemetry_writer (what the ingest may do) and telemetry_templates (what installing
-//      the index templates needs), for operators who create their own users or keys from them;
+//   2. the roles: telemetry_writer (what the ingest may do), telemetry_reader (what telemetry-live
+//      may do) and telemetry_templates (what installing the index templates needs), for operators
+//      who create their own users or keys from them;
 //   3. the index templates, through an API key that may manage templates and nothing else, expiring
 //      in minutes and invalidated at the end: the superuser never writes them itself;
-//   4. the ingest's API key (telemetry_writer's privileges only), kept across runs while it still
-//      works and holds exactly those privileges, replaced otherwise.
+//   4. the ingest's API key (telemetry_writer's privileges only) and telemetry-live's (telemetry_reader:
+//      read the metric data streams, nothing else), each kept across runs while it still works and
+//      holds exactly its role's privileges, replaced otherwise.
 //
 // Plain JavaScript, not TypeScript: the runtime image has node and the compiled project, not tsx.
 // It reuses the ingest's own template builder from dist/, so the templates are the ones the ingest
@@ -34,9 +36,41 @@ const WRITER_ROLE = {
   ],
 };
 
+/**
+ * What telemetry-live calls, and nothing more: one _search per metric on
+ * metrics-telemetry.<metric>-<namespace> for its history (live/src/history/history.ts). No cluster
+ * privilege (it calls no cluster API), no write, no dead letters.
+ */
+const READER_ROLE = {
+  cluster: [],
+  indices: [
+    {
+      names: ["metrics-telemetry.*-*"],
+      privileges: ["read"],
+      allow_restricted_indices: false,
+    },
+  ],
+};
+
 const TEMPLATES_ROLE = { cluster: ["manage_index_templates"], indices: [] };
 
-const INGEST_KEY_NAME = "telemetry-ingest";
+/** The stored API keys: whose, where (the env variable naming the file) and with which role. */
+const KEYS = [
+  {
+    who: "the ingest",
+    name: "telemetry-ingest",
+    fileVariable: "INGEST_API_KEY_FILE",
+    roleName: "telemetry_writer",
+    role: WRITER_ROLE,
+  },
+  {
+    who: "telemetry-live",
+    name: "telemetry-live",
+    fileVariable: "LIVE_API_KEY_FILE",
+    roleName: "telemetry_reader",
+    role: READER_ROLE,
+  },
+];
 
 function required(env, name) {
   const value = env[name];
@@ -65,32 +99,32 @@ async function waitForCluster(client, timeoutMs) {
 
 const sorted = (values) => [...(values ?? [])].sort();
 
-/** True when a key's role descriptor grants exactly telemetry_writer's privileges, no more. */
-function grantsExactly(descriptor) {
+/** True when a key's role descriptor grants exactly `role`'s privileges, no more. */
+function grantsExactly(descriptor, role) {
   const indices = (descriptor?.indices ?? []).map((i) => ({
     names: sorted(i.names),
     privileges: sorted(i.privileges),
   }));
-  const wanted = WRITER_ROLE.indices.map((i) => ({
+  const wanted = role.indices.map((i) => ({
     names: sorted(i.names),
     privileges: sorted(i.privileges),
   }));
   return (
-    JSON.stringify(sorted(descriptor?.cluster)) === JSON.stringify(sorted(WRITER_ROLE.cluster)) &&
+    JSON.stringify(sorted(descriptor?.cluster)) === JSON.stringify(sorted(role.cluster)) &&
     JSON.stringify(indices) === JSON.stringify(wanted)
   );
 }
 
 /**
- * True when the key authenticates, holds every privilege the ingest needs, and was created with
- * exactly those: a key from an earlier, broader role is replaced.
+ * True when the key authenticates, holds every privilege of `role`, and was created with exactly
+ * those: a key from an earlier, broader role is replaced.
  */
-async function keyStillServes(elastic, options, encoded) {
+async function keyStillServes(elastic, options, encoded, role) {
   const client = new Client({ ...options, auth: { apiKey: encoded } });
   try {
     const answer = await client.security.hasPrivileges({
-      cluster: WRITER_ROLE.cluster,
-      index: WRITER_ROLE.indices.map(({ names, privileges }) => ({ names, privileges })),
+      cluster: role.cluster,
+      index: role.indices.map(({ names, privileges }) => ({ names, privileges })),
     });
     if (!answer.has_all_requested) return false;
   } catch (error) {
@@ -101,7 +135,7 @@ async function keyStillServes(elastic, options, encoded) {
   }
   const { api_keys: keys } = await elastic.security.getApiKey({ id: keyId(encoded) });
   const descriptors = Object.values(keys?.[0]?.role_descriptors ?? {});
-  return descriptors.length === 1 && grantsExactly(descriptors[0]);
+  return descriptors.length === 1 && grantsExactly(descriptors[0], role);
 }
 
 /** The id half of an encoded key (base64 of "id:secret"); nothing else of it is ever shown. */
@@ -113,6 +147,28 @@ function writeSecret(path, value) {
   const next = `${path}.next`;
   writeFileSync(next, value, { mode: 0o400 });
   renameSync(next, path);
+}
+
+/** Keeps the stored key of `key.who` while it serves; otherwise creates one and retires the old. */
+async function ensureKey(elastic, options, env, key) {
+  const keyFile = required(env, key.fileVariable);
+  const existing = existsSync(keyFile) ? readFileSync(keyFile, "utf8").trim() : "";
+  if (existing && (await keyStillServes(elastic, options, existing, key.role))) {
+    say(`kept ${key.who}'s API key ${keyId(existing)}`);
+    return;
+  }
+  const created = await elastic.security.createApiKey({
+    name: key.name,
+    role_descriptors: { [key.roleName]: key.role },
+    metadata: { application: "cluster-telemetry" },
+  });
+  writeSecret(keyFile, created.encoded);
+  say(`created ${key.who}'s API key ${created.id}`);
+  if (existing) {
+    // The old key no longer serves (privileges changed, or it was expired or revoked): retire it.
+    await elastic.security.invalidateApiKey({ ids: [keyId(existing)] }).catch(() => undefined);
+    say(`invalidated ${key.who}'s previous key ${keyId(existing)}`);
+  }
 }
 
 async function setupElasticsearch(env) {
@@ -140,11 +196,16 @@ async function setupElasticsearch(env) {
       metadata: { purpose: "cluster-telemetry ingest: append telemetry documents" },
     });
     await elastic.security.putRole({
+      name: "telemetry_reader",
+      ...READER_ROLE,
+      metadata: { purpose: "cluster-telemetry live view: read the metric data streams" },
+    });
+    await elastic.security.putRole({
       name: "telemetry_templates",
       ...TEMPLATES_ROLE,
       metadata: { purpose: "cluster-telemetry setup: install the index templates" },
     });
-    say("roles telemetry_writer and telemetry_templates in place");
+    say("roles telemetry_writer, telemetry_reader and telemetry_templates in place");
 
     const templatesKey = await elastic.security.createApiKey({
       name: "telemetry-setup-templates",
@@ -167,24 +228,7 @@ async function setupElasticsearch(env) {
       await elastic.security.invalidateApiKey({ ids: [templatesKey.id] });
     }
 
-    const keyFile = required(env, "INGEST_API_KEY_FILE");
-    const existing = existsSync(keyFile) ? readFileSync(keyFile, "utf8").trim() : "";
-    if (existing && (await keyStillServes(elastic, options, existing))) {
-      say(`kept the ingest's API key ${keyId(existing)}`);
-      return;
-    }
-    const created = await elastic.security.createApiKey({
-      name: INGEST_KEY_NAME,
-      role_descriptors: { telemetry_writer: WRITER_ROLE },
-      metadata: { application: "cluster-telemetry" },
-    });
-    writeSecret(keyFile, created.encoded);
-    say(`created the ingest's API key ${created.id}`);
-    if (existing) {
-      // The old key no longer serves (privileges changed, or it was expired or revoked): retire it.
-      await elastic.security.invalidateApiKey({ ids: [keyId(existing)] }).catch(() => undefined);
-      say(`invalidated the previous key ${keyId(existing)}`);
-    }
+    for (const key of KEYS) await ensureKey(elastic, options, env, key);
   } finally {
     await elastic.close();
   }

@@ -102,6 +102,7 @@ certs() {
     --hosts "mosquitto,localhost,127.0.0.1,${MQTT_PUBLIC_HOSTS:-}" \
     --server "elasticsearch=elasticsearch,localhost,127.0.0.1,${ELASTICSEARCH_PUBLIC_HOSTS:-}" \
     --server "kibana=kibana,localhost,127.0.0.1,${KIBANA_PUBLIC_HOSTS:-}" \
+    --server "live=live,localhost,127.0.0.1,${LIVE_PUBLIC_HOSTS:-}" \
     --clients "$clients"
   if [ "${TLS_REISSUE:-false}" = "true" ]; then
     log "re-issuing every certificate (TLS_REISSUE=true); the CA stays"
@@ -110,7 +111,8 @@ certs() {
   mkdir -p "$root/authority"
   chmod 0700 "$root/authority"
   $make_certs "$@"
-  mkdir -p "$root/tls/ca" "$root/tls/broker" "$root/tls/elasticsearch" "$root/tls/kibana" "$root/tls/demo-agent"
+  mkdir -p "$root/tls/ca" "$root/tls/broker" "$root/tls/elasticsearch" "$root/tls/kibana" "$root/tls/live" \
+    "$root/tls/demo-agent"
 
   put "$root/authority/ca.crt" "$root/tls/ca/ca.crt" 0:0 0644
 
@@ -124,13 +126,21 @@ certs() {
     put "$root/authority/$server.key" "$root/tls/$server/$server.key" "$ELASTIC_OWNER" 0600
   done
 
+  # telemetry-live's page (HTTPS), run as the image's node user; the CA is beside it for the broker
+  # and Elasticsearch.
+  put "$root/authority/ca.crt" "$root/tls/live/ca.crt" 0:0 0644
+  put "$root/authority/live.crt" "$root/tls/live/live.crt" "$NODE_UID:$NODE_UID" 0644
+  put "$root/authority/live.key" "$root/tls/live/live.key" "$NODE_UID:$NODE_UID" 0600
+
   put "$root/authority/ca.crt" "$root/tls/demo-agent/ca.crt" 0:0 0644
   put "$root/authority/$demo_host.crt" "$root/tls/demo-agent/client.crt" "$NODE_UID:$NODE_UID" 0644
   put "$root/authority/$demo_host.key" "$root/tls/demo-agent/client.key" "$NODE_UID:$NODE_UID" 0600
 
-  # Generated service credentials: written by the broker and Elasticsearch steps, read by the ingest.
-  chown "$NODE_UID:$NODE_UID" "$root/secrets"
-  chmod 0700 "$root/secrets"
+  # Generated service credentials: written by the broker and Elasticsearch steps (the latter as the
+  # node user), read by the ingest; telemetry-live's in a volume of their own.
+  mkdir -p "$root/live-secrets"
+  chown "$NODE_UID:$NODE_UID" "$root/secrets" "$root/live-secrets"
+  chmod 0700 "$root/secrets" "$root/live-secrets"
   log "certificates in place; node certificates: ${nodes:-none} (in the authority volume)"
 }
 

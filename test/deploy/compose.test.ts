@@ -21,6 +21,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { buildIndexTemplates } from "../../ingest/src/setup/index-templates.ts";
 import { ensureDebianBinary, which } from "../harness/debian.ts";
+import { spawnLive, tokenFileIn } from "../live/live-process.ts";
 import {
   BASE,
   ENV_EXAMPLE,
@@ -191,7 +192,57 @@ describe("deploy/docker-compose.yml", () => {
         assert.ok(name.startsWith("ingest"), `only the ingest reads the generated credentials, not ${name}`);
         assert.ok(secrets.readOnly, `${name} mounts the secrets read-only`);
       }
+      const live = sources.find((m) => m.source === "live-secrets");
+      if (live && !isOneShot(service)) {
+        assert.equal(name, "live", `only telemetry-live reads its credentials, not ${name}`);
+        assert.ok(live.readOnly, "telemetry-live mounts its secrets read-only");
+      }
     }
+    const writers = Object.keys(base.services).filter((n) =>
+      volumeMounts(base.services[n]!).some((m) => m.source === "live-secrets" && !m.readOnly),
+    );
+    assert.deepEqual(writers.sort(), ["broker-setup", "certs", "setup"], "only setup steps write them");
+  });
+
+  it("gives telemetry-live its history through its own read-only key and serves its page over HTTPS", () => {
+    const live = base.services.live!;
+    const env = live.environment ?? {};
+    assert.match(env.ELASTICSEARCH_URL ?? "", /^https:\/\/elasticsearch:9200$/);
+    assert.equal(env.ELASTICSEARCH_API_KEY, undefined, "no API key in the environment");
+    assert.equal(env.LIVE_NAMESPACE, base.services.ingest!.environment?.INGEST_NAMESPACE);
+    const mounted = (path: string | null | undefined) =>
+      volumeMounts(live).find((m) => (path ?? "").startsWith(`${m.target}/`))?.source;
+    // The key the setup step writes is the one telemetry-live reads, through the same volume.
+    const setupEnv = base.services.setup!.environment ?? {};
+    assert.equal(env.ELASTICSEARCH_API_KEY_FILE, setupEnv.LIVE_API_KEY_FILE);
+    assert.equal(mounted(env.ELASTICSEARCH_API_KEY_FILE), "live-secrets");
+    const setupMount = volumeMounts(base.services.setup!).find((m) => m.source === "live-secrets");
+    assert.ok(setupMount && setupEnv.LIVE_API_KEY_FILE?.startsWith(`${setupMount.target}/`));
+    // Its own certificate and key, issued by the certs step into the volume it mounts.
+    for (const key of ["LIVE_TLS_CERT_FILE", "LIVE_TLS_KEY_FILE", "ELASTICSEARCH_CA_FILE", "MQTT_CA_FILE"])
+      assert.equal(mounted(env[key]), "tls-live", `${key} is in telemetry-live's TLS volume`);
+    assert.ok(
+      volumeMounts(base.services.certs!).some((m) => m.source === "tls-live" && !m.readOnly),
+      "the certs step fills tls-live",
+    );
+    assert.ok("LIVE_PUBLIC_HOSTS" in (base.services.certs!.environment ?? {}), "its public names");
+    const probe = [live.healthcheck?.test ?? []].flat().join(" ");
+    assert.match(probe, /https:\/\/127\.0\.0\.1:8080\/healthz/, "the health check speaks HTTPS");
+    assert.ok(probe.includes("/run/telemetry/tls/ca.crt"), "the health check trusts the deployment's CA");
+    assert.doesNotMatch(probe, /http:\/\//);
+    const dependsOn = new Map(dependencies(live));
+    assert.equal(dependsOn.get("setup"), "service_completed_successfully", "the key exists before it starts");
+    assert.equal(dependsOn.get("elasticsearch"), "service_healthy");
+    const networks = Array.isArray(live.networks) ? live.networks : Object.keys(live.networks ?? {});
+    assert.ok(networks.includes("default"), "on Elasticsearch's network");
+    assert.equal(published(live).find((p) => p.target === 8080)?.hostIp, "127.0.0.1", "this host only");
+  });
+
+  it("passes telemetry-live only settings its configuration reads", () => {
+    const source = readFileSync(join(root, "live/src/config/live-config.ts"), "utf8");
+    const known = new Set([...source.matchAll(/"([A-Z][A-Z0-9_]+)"/g)].map((m) => m[1]));
+    for (const key of Object.keys(base.services.live!.environment ?? {}))
+      assert.ok(known.has(key), `telemetry-live reads ${key}`);
   });
 
   it("fits an 8 GB host, with Elasticsearch's heap at half its limit", () => {
@@ -298,6 +349,7 @@ describe("the compose setup steps (deploy/setup/setup.sh)", () => {
     MQTT_PUBLIC_HOSTS: "monitor.example.com,192.0.2.10",
     ELASTICSEARCH_PUBLIC_HOSTS: "",
     KIBANA_PUBLIC_HOSTS: "dash.example.com",
+    LIVE_PUBLIC_HOSTS: "live.example.com",
     DEMO_AGENT_HOST: "demo-host",
     NODE_CERTS: "web-1, web-2",
     // Generated as .env.example says; the certs step refuses placeholders.
@@ -338,8 +390,11 @@ describe("the compose setup steps (deploy/setup/setup.sh)", () => {
       ]);
       assert.deepEqual(stat(`tls/${server}/${server}.key`), { uid: 1000, gid: 0, mode: 0o600 });
     }
+    assert.deepEqual(readdirSync(join(dir, "tls", "live")).sort(), ["ca.crt", "live.crt", "live.key"]);
+    assert.deepEqual(stat("tls/live/live.key"), { uid: 1000, gid: 1000, mode: 0o600 });
     assert.deepEqual(stat("tls/demo-agent/client.key"), { uid: 1000, gid: 1000, mode: 0o600 });
     assert.deepEqual(stat("secrets"), { uid: 1000, gid: 1000, mode: 0o700 });
+    assert.deepEqual(stat("live-secrets"), { uid: 1000, gid: 1000, mode: 0o700 });
     assert.equal(stat("authority").mode, 0o700);
 
     const ca = new X509Certificate(readFileSync(join(dir, "authority", "ca.crt")));
@@ -350,8 +405,41 @@ describe("the compose setup steps (deploy/setup/setup.sh)", () => {
       assert.ok(broker.subjectAltName?.includes(name), `broker certificate names ${name}`);
     assert.ok(cert("tls/kibana/kibana.crt").subjectAltName?.includes("DNS:dash.example.com"));
     assert.ok(cert("tls/elasticsearch/elasticsearch.crt").subjectAltName?.includes("DNS:elasticsearch"));
+    const live = cert("tls/live/live.crt");
+    assert.ok(live.verify(ca.publicKey));
+    for (const name of ["DNS:live", "DNS:localhost", "IP Address:127.0.0.1", "DNS:live.example.com"])
+      assert.ok(live.subjectAltName?.includes(name), `telemetry-live's certificate names ${name}`);
+    assert.equal(live.checkIP("127.0.0.1"), "127.0.0.1", "the health check's address");
     assert.match(cert("tls/demo-agent/client.crt").subject, /CN=demo-host/);
     for (const node of ["web-1", "web-2"]) assert.ok(existsSync(join(dir, "authority", `${node}.key`)));
+  });
+
+  it("live: the compose health check passes over HTTPS against telemetry-live serving its issued certificate", async () => {
+    const tls = join(dir, "tls", "live");
+    const live = await spawnLive([
+      "--mqtt-url",
+      process.env.MQTT_URL ?? "mqtt://127.0.0.1:1883",
+      "--port",
+      "0",
+      "--tls-cert-file",
+      join(tls, "live.crt"),
+      "--tls-key-file",
+      join(tls, "live.key"),
+      "--auth-token-file",
+      tokenFileIn(),
+    ]);
+    try {
+      const { port, protocol } = new URL(live.url);
+      assert.equal(protocol, "https:");
+      // The container's paths and port, mapped to this test's certificate volume and free port.
+      const test = resolved([BASE]).services.live!.healthcheck!.test as string[];
+      assert.deepEqual(test.slice(0, 3), ["CMD", "node", "-e"]);
+      const script = test[3]!.replace(":8080/", `:${port}/`).replaceAll("/run/telemetry/tls/", `${tls}/`);
+      await promisify(execFile)(process.execPath, ["-e", script], { timeout: 30_000 });
+    } finally {
+      live.child.kill("SIGTERM");
+      await live.exited;
+    }
   });
 
   it("certs: runs again without replacing anything, and re-issues on request from the same CA", async () => {
@@ -507,6 +595,7 @@ describe("the compose Elasticsearch setup step (deploy/setup/elasticsearch.mjs)"
   // The script imports the compiled ingest from ../../dist; here dist/ is the source, which tsx runs.
   const tree = mkdtempSync(join(tmpdir(), "compose-es-setup-"));
   const keyFile = join(tree, "ingest.apikey");
+  const liveKeyFile = join(tree, "live.apikey");
   const secrets = { ELASTIC_PASSWORD: "elastic-pw-9f3c1", KIBANA_SYSTEM_PASSWORD: "kibana-pw-7d2e4" };
   const run = () =>
     promisify(execFile)(
@@ -520,6 +609,7 @@ describe("the compose Elasticsearch setup step (deploy/setup/elasticsearch.mjs)"
           ELASTICSEARCH_URL: url,
           ...secrets,
           INGEST_API_KEY_FILE: keyFile,
+          LIVE_API_KEY_FILE: liveKeyFile,
           INGEST_NAMESPACE: "default",
           INGEST_RETENTION: "30d",
         },
@@ -564,8 +654,8 @@ describe("the compose Elasticsearch setup step (deploy/setup/elasticsearch.mjs)"
     assert.deepEqual(templatesRole?.cluster, ["manage_index_templates"]);
 
     const created = requests.filter((r) => r.path === "/_security/api_key" && r.method !== "DELETE");
-    assert.equal(created.length, 2);
-    const [templatesKey, ingestKey] = created as [Recorded, Recorded];
+    assert.equal(created.length, 3);
+    const [templatesKey, ingestKey] = created as [Recorded, Recorded, Recorded];
     assert.deepEqual(templatesKey.body.role_descriptors, {
       telemetry_templates: { cluster: ["manage_index_templates"], indices: [] },
     });
@@ -594,8 +684,35 @@ describe("the compose Elasticsearch setup step (deploy/setup/elasticsearch.mjs)"
     const key = readFileSync(keyFile, "utf8");
     assert.equal(Buffer.from(key, "base64").toString().split(":")[0], "key-2");
     assert.equal(statSync(keyFile).mode & 0o777, 0o400);
-    for (const secret of [...Object.values(secrets), key])
+    const liveKey = readFileSync(liveKeyFile, "utf8");
+    for (const secret of [...Object.values(secrets), key, liveKey])
       assert.ok(!(stdout + stderr).includes(secret), "no secret printed");
+  });
+
+  it("gives telemetry-live a key that may only read the metric data streams", () => {
+    type Role = {
+      cluster: string[];
+      indices: { names: string[]; privileges: string[]; allow_restricted_indices?: boolean }[];
+    };
+    const reader = fake.requests.find((r) => r.path === "/_security/role/telemetry_reader")?.body as
+      Role | undefined;
+    assert.ok(reader, "the role telemetry_reader is put");
+    // live/src/history/history.ts calls _search on metrics-telemetry.<metric>-<namespace>, nothing else.
+    assert.deepEqual(reader.cluster, [], "no cluster privilege");
+    assert.deepEqual(
+      reader.indices.map((i) => [i.names, i.privileges, i.allow_restricted_indices]),
+      [[["metrics-telemetry.*-*"], ["read"], false]],
+      "read on the metric data streams only: no write, index, create, delete or dead letters",
+    );
+    const liveKey = fake.requests.find(
+      (r) => r.path === "/_security/api_key" && r.method !== "DELETE" && r.body.name === "telemetry-live",
+    );
+    const { metadata: _metadata, ...readerPrivileges } = reader as Role & { metadata?: unknown };
+    assert.deepEqual(liveKey?.body.role_descriptors, { telemetry_reader: readerPrivileges });
+    const stored = readFileSync(liveKeyFile, "utf8");
+    assert.equal(Buffer.from(stored, "base64").toString().split(":")[0], "key-3");
+    assert.equal(statSync(liveKeyFile).mode & 0o777, 0o400);
+    assert.notEqual(stored, readFileSync(keyFile, "utf8"), "a key of its own, not the ingest's");
   });
 
   it("keeps a working ingest key, and replaces (and invalidates) one that no longer serves", async () => {
@@ -640,5 +757,26 @@ describe("the compose Elasticsearch setup step (deploy/setup/elasticsearch.mjs)"
       .filter((r) => r.path === "/_security/api_key" && r.method === "DELETE")
       .flatMap((r) => r.body.ids as string[]);
     assert.ok(invalidated.includes(id), "the broader key is invalidated");
+  });
+
+  it("replaces a stored telemetry-live key that may also write, and keeps the ingest's", async () => {
+    const stored = readFileSync(liveKeyFile, "utf8");
+    const ingestKey = readFileSync(keyFile, "utf8");
+    const id = Buffer.from(stored, "base64").toString().split(":")[0]!;
+    fake.descriptors.set(id, {
+      telemetry_reader: {
+        cluster: [],
+        indices: [{ names: ["metrics-telemetry.*-*"], privileges: ["read", "write"] }],
+      },
+    });
+    fake.requests.length = 0;
+    keyServes = true;
+    await run();
+    assert.notEqual(readFileSync(liveKeyFile, "utf8"), stored, "the key that may write was kept");
+    assert.equal(readFileSync(keyFile, "utf8"), ingestKey);
+    const invalidated = fake.requests
+      .filter((r) => r.path === "/_security/api_key" && r.method === "DELETE")
+      .flatMap((r) => r.body.ids as string[]);
+    assert.ok(invalidated.includes(id), "the key that may write is invalidated");
   });
 });

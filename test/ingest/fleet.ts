@@ -1,7 +1,7 @@
 import type { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
 import { sampleTopic } from "../../agent/src/contract/index.ts";
-import { uniqueName } from "../harness/index.ts";
+import { sharedServices, uniqueName } from "../harness/index.ts";
 import { spawnProgram, waitFor, type ProgramProcess } from "../harness/program.ts";
 
 export { waitFor } from "../harness/program.ts";
@@ -10,6 +10,25 @@ export type IngestProcess = ProgramProcess;
 /** The real ingest as a child process (so tests can SIGKILL it), health port chosen freely. */
 export function spawnIngest(args: string[], env: NodeJS.ProcessEnv): IngestProcess {
   return spawnProgram("ingest/src/main.ts", ["--http-port", "0", ...args], { LOG_LEVEL: "info", ...env });
+}
+
+/**
+ * The real ingest on a broker of the test's own, with the run's Redis and Elasticsearch, writing to
+ * `namespace` (also its Redis prefix); resolves once it has subscribed.
+ */
+export async function subscribedIngest(brokerUrl: string, namespace: string): Promise<IngestProcess> {
+  const { redisUrl, elasticsearchUrl } = sharedServices();
+  const ingest = spawnIngest([], {
+    MQTT_URL: brokerUrl,
+    REDIS_URL: redisUrl,
+    ELASTICSEARCH_URL: elasticsearchUrl,
+    INGEST_NAMESPACE: namespace,
+    MQTT_CLIENT_ID: uniqueName("ingest-"),
+    INGEST_REDIS_PREFIX: namespace,
+    INGEST_FLUSH_INTERVAL: "200",
+  });
+  await waitFor("the ingest to subscribe", () => ingest.output().includes('"event":"broker_connected"'));
+  return ingest;
 }
 
 /** The health port the ingest announced in its start-up log line, once it has. */

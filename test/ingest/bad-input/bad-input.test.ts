@@ -13,7 +13,7 @@ import {
   Fleet,
   metricsOf,
   oracle,
-  spawnIngest,
+  subscribedIngest,
   waitFor,
   waitForNoLoss,
   type IngestProcess,
@@ -47,16 +47,7 @@ describe("telemetry-ingest fed bad input beside a steady valid stream", () => {
     // Nothing here kills the broker: periodic saves keep it from rewriting its store after each of
     // the thousands of messages (some of them 64 KiB topics) queued for the ingest.
     broker = await MosquittoService.start({ persistence: "periodic" });
-    ingest = spawnIngest([], {
-      MQTT_URL: broker.url,
-      REDIS_URL: shared.redisUrl,
-      ELASTICSEARCH_URL: shared.elasticsearchUrl,
-      INGEST_NAMESPACE: namespace,
-      MQTT_CLIENT_ID: uniqueName("ingest-"),
-      INGEST_REDIS_PREFIX: namespace,
-      INGEST_FLUSH_INTERVAL: "200",
-    });
-    await waitFor("the ingest to subscribe", () => ingest.output().includes('"event":"broker_connected"'));
+    ingest = await subscribedIngest(broker.url, namespace);
     publisher = await mqtt.connectAsync(broker.url, { clientId: uniqueName("hostile"), protocolVersion: 5 });
     fleet = new Fleet(broker.url);
     await fleet.connect();

@@ -5,7 +5,7 @@ import mqtt from "mqtt";
 import { dataStreamName } from "../../../ingest/src/setup/index-templates.ts";
 import { spawnAgent, type AgentProcess } from "../../agent/agent-process.ts";
 import { MosquittoService, sharedServices, uniqueName } from "../../harness/index.ts";
-import { spawnIngest, waitFor, type IngestProcess } from "../fleet.ts";
+import { subscribedIngest, waitFor, type IngestProcess } from "../fleet.ts";
 
 interface StatusDocument {
   "@timestamp": string;
@@ -45,16 +45,7 @@ describe("the status Elasticsearch holds for a host whose agent crashes", () => 
 
   before(async () => {
     broker = await MosquittoService.start();
-    ingest = spawnIngest([], {
-      MQTT_URL: broker.url,
-      REDIS_URL: shared.redisUrl,
-      ELASTICSEARCH_URL: shared.elasticsearchUrl,
-      INGEST_NAMESPACE: namespace,
-      MQTT_CLIENT_ID: uniqueName("ingest-"),
-      INGEST_REDIS_PREFIX: namespace,
-      INGEST_FLUSH_INTERVAL: "200",
-    });
-    await waitFor("the ingest to subscribe", () => ingest.output().includes('"event":"broker_connected"'));
+    ingest = await subscribedIngest(broker.url, namespace);
   });
   after(async () => {
     for (const a of agents) a.child.kill("SIGKILL");

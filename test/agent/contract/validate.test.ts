@@ -31,6 +31,12 @@ const temperature = {
   event: { dataset: "telemetry.temperature" },
   system: { temperature: { celsius: 48.3, max: { celsius: 48.3 }, sensor: "thermal_zone0" } },
 };
+const memory = {
+  total: 8e9,
+  free: 1e9,
+  used: { bytes: 7e9, pct: 0.875 },
+  actual: { free: 6e9, used: { bytes: 2e9, pct: 0.25 } },
+};
 const status = {
   ...base,
   event: { dataset: "telemetry.status" },
@@ -207,7 +213,7 @@ describe("decodeMessage", () => {
       JSON.stringify({
         ...base,
         event: { dataset: "telemetry.memory" },
-        system: { memory: { total: 9223372036854775808, used: { bytes: 1, pct: 0.1 }, actual: { free: 1 } } },
+        system: { memory: { ...memory, total: 9223372036854775808 } },
       }),
       "integer_out_of_range",
       /\/system\/memory\/total must be <= 9007199254740991/,
@@ -218,7 +224,7 @@ describe("decodeMessage", () => {
       JSON.stringify({
         ...base,
         event: { dataset: "telemetry.memory" },
-        system: { memory: { total: -1, used: { bytes: 1, pct: 0.1 }, actual: { free: 1 } } },
+        system: { memory: { ...memory, total: -1 } },
       }),
       "integer_out_of_range",
       /must be >= 0/,

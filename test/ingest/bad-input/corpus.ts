@@ -61,7 +61,14 @@ export function memoryMessage(host: string, now: number): Record<string, unknown
     host: { name: host },
     agent: { type: "telemetry-agent", version: "0.1.0" },
     event: { dataset: "telemetry.memory" },
-    system: { memory: { total: 8e9, used: { bytes: 2e9, pct: 0.25 }, actual: { free: 6e9 } } },
+    system: {
+      memory: {
+        total: 8e9,
+        free: 1e9,
+        used: { bytes: 7e9, pct: 0.875 },
+        actual: { free: 6e9, used: { bytes: 2e9, pct: 0.25 } },
+      },
+    },
   };
 }
 

@@ -29,6 +29,9 @@ export async function bundleAgent(options: AgentBundleOptions): Promise<Metafile
     legalComments: "none",
     logLevel: "warning",
     define: { TELEMETRY_AGENT_BUILD_VERSION: JSON.stringify(options.version) },
+    // jsonc-parser's default entry is a UMD module whose factory require()s its parts at run time,
+    // which a bundle cannot resolve; its ES module build is bundled whole.
+    alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" },
     banner: {
       js: [
         "#!/usr/bin/node",

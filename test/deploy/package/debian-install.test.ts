@@ -106,16 +106,22 @@ describe("the agent's .deb on Debian 12", () => {
     agent.stderr?.on("data", (d: Buffer) => (log += d.toString()));
     const exited = new Promise<number | null>((r) => agent.once("exit", (code) => r(code)));
     try {
-      await waitFor("cpu, load and memory from the installed agent", () =>
-        ["cpu", "load", "memory"].every((metric) => seen.has(metric)),
-      );
-      assert.equal((JSON.parse(seen.get("cpu")!) as { agent: { version: string } }).agent.version, "1.0.0");
+      try {
+        await waitFor("cpu, load and memory from the installed agent", () =>
+          ["cpu", "load", "memory"].every((metric) => seen.has(metric)),
+        ).catch((error: Error) => {
+          throw new Error(`${error.message}; the agent's log:\n${log}`);
+        });
+        assert.equal((JSON.parse(seen.get("cpu")!) as { agent: { version: string } }).agent.version, "1.0.0");
+      } finally {
+        agent.kill("SIGTERM");
+      }
+      assert.equal(await exited, 0, log);
+      await waitFor("the offline status", () => seen.get("status")?.includes('"offline"') ?? false);
     } finally {
-      agent.kill("SIGTERM");
+      // Also on a failure: an open connection would keep the test process alive.
+      await listener.endAsync(true);
     }
-    assert.equal(await exited, 0, log);
-    await waitFor("the offline status", () => seen.get("status")?.includes('"offline"') ?? false);
-    await listener.endAsync();
   });
 
   it("upgrades to a newer .deb with apt, keeping the operator's agent.env", async () => {

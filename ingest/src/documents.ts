@@ -46,11 +46,15 @@ export function sampleDocument(
  * so its later `event.ingested` never makes a second document.
  */
 function withIngested(message: Extract<Decoded, { ok: true }>["message"], receivedAt: number): string {
+  // Strictly increasing within this process: two statuses received in the same millisecond (a
+  // host's online and its Will, back to back) still sort in the order they arrived.
+  lastIngested = Math.max(receivedAt, lastIngested + 1);
   return JSON.stringify({
     ...message,
-    event: { ...message.event, ingested: new Date(receivedAt).toISOString() },
+    event: { ...message.event, ingested: new Date(lastIngested).toISOString() },
   });
 }
+let lastIngested = 0;
 
 /** A message the ingest cannot accept, kept with its reason (ECS: error.message, event.original). */
 export function deadLetterDocument(

@@ -94,9 +94,12 @@ const DEAD_LETTER_MAPPINGS = {
   },
 };
 
-/** Status documents also carry `event.ingested`, set by the ingest (see documents.ts). */
-function withIngested(kind: string, properties: Mapping): Mapping {
-  if (kind !== STATUS_LEVEL) return properties;
+/**
+ * Status documents also carry `event.ingested`, set by the ingest (see documents.ts). Every
+ * telemetry data stream maps it: a dashboard sorts status values by it over `metrics-telemetry.*`,
+ * and a sort on a field some of those indices do not map fails their shards.
+ */
+function withIngested(properties: Mapping): Mapping {
   const event = properties.event as { properties: Mapping };
   return { ...properties, event: { properties: { ...event.properties, ingested: { type: "date" } } } };
 }
@@ -120,7 +123,7 @@ export function buildIndexTemplates(options: TemplateOptions): IndexTemplate[] {
         template: {
           settings,
           // Unknown fields are not indexed: the contract, not the payload, decides the mapping.
-          mappings: { dynamic: false, properties: withIngested(kind, mapped.properties) },
+          mappings: { dynamic: false, properties: withIngested(mapped.properties) },
           ...lifecycle,
         },
         _meta: meta,

@@ -56,7 +56,7 @@ describe("telemetry-live on the deployment's broker, with its read-only account,
     live = await spawnLive(
       [
         "--mqtt-url",
-        broker.servicesUrl,
+        broker.tlsUrl,
         "--mqtt-username",
         VIEWER.name,
         "--port",
@@ -85,7 +85,7 @@ describe("telemetry-live on the deployment's broker, with its read-only account,
   });
 
   it("may publish nothing with the viewer account", async () => {
-    const viewer = await mqtt.connectAsync(broker.servicesUrl, {
+    const viewer = await mqtt.connectAsync(broker.tlsUrl, {
       ca: readFileSync(join(broker.certsDir, "ca.crt")),
       username: VIEWER.name,
       password: VIEWER.password,
@@ -99,6 +99,15 @@ describe("telemetry-live on the deployment's broker, with its read-only account,
     } finally {
       await viewer.endAsync();
     }
+    // On the nodes' listener the client id is the user name: this connection took telemetry-live's
+    // over, as a second telemetry-live on the same account would. It comes back by itself.
+    await waitFor("telemetry-live connected again", async () =>
+      /^telemetry_live_broker_connected 1$/m.test(
+        await (
+          await fetch(`${live.url}metrics`, { headers: { authorization: `Bearer ${live.token}` } })
+        ).text(),
+      ),
+    );
   });
 
   it("answers only /healthz without the token, swaps the token for a strict cookie, and serves /metrics with it", async () => {
@@ -132,7 +141,7 @@ describe("telemetry-live on the deployment's broker, with its read-only account,
   it("serves HTTPS with basic auth when given a certificate and a password file", async () => {
     const basic = await spawnLive(
       [
-        ...["--mqtt-url", broker.servicesUrl, "--mqtt-username", VIEWER.name, "--port", "0"],
+        ...["--mqtt-url", broker.tlsUrl, "--mqtt-username", VIEWER.name, "--port", "0"],
         ...[
           "--host",
           "localhost",

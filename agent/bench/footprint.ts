@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import mqtt from "mqtt";
 import si from "systeminformation";
 import { build } from "esbuild";
+import { AGENT_MODULE_BUILD, REQUIRE_SHIM } from "../../deploy/package/agent-bundle.ts";
 import { buildAgentPackage } from "../../deploy/package/build-agent-package.ts";
 import { INSTALLED } from "../../deploy/package/agent-package-layout.ts";
 import { CpuCollector } from "../src/collectors/cpu.ts";
@@ -310,14 +311,9 @@ async function main(): Promise<void> {
   await build({
     entryPoints: [join(import.meta.dirname, "bare-publisher.ts")],
     outfile: join(dir, "bare-publisher.mjs"),
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node18",
+    ...AGENT_MODULE_BUILD,
     logLevel: "error",
-    banner: {
-      js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
-    },
+    banner: { js: REQUIRE_SHIM },
   });
   daemons.push({
     name: "node + mqtt.js, the same messages",

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
+import { AGENT_MODULE_BUILD, REQUIRE_SHIM } from "../../deploy/package/agent-bundle.ts";
 
 const repo = resolve(import.meta.dirname, "..", "..");
 
@@ -51,14 +52,9 @@ export async function measureImportCosts(nodeArgs: string[] = []): Promise<Impor
     await build({
       stdin: { contents: source, resolveDir: repo, loader: "ts" },
       outfile: join(dir, "entry.mjs"),
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node18",
+      ...AGENT_MODULE_BUILD,
       logLevel: "error",
-      banner: {
-        js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
-      },
+      banner: { js: REQUIRE_SHIM },
     });
     writeFileSync(join(dir, "probe.mjs"), PROBE);
     const out = JSON.parse(

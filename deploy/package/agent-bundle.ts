@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { build, type Metafile } from "esbuild";
+import { build, type BuildOptions, type Metafile } from "esbuild";
 import { NODE_FLOOR_MAJOR } from "./agent-package-layout.ts";
 
 const repo = resolve(import.meta.dirname, "..", "..");
@@ -13,6 +13,25 @@ export interface AgentBundleOptions {
 }
 
 /**
+ * esbuild settings for one ES module holding the agent's code and dependencies, runnable on the
+ * oldest Node.js the package supports: the package's bundle and the footprint bench's builds.
+ */
+export const AGENT_MODULE_BUILD = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: `node${NODE_FLOOR_MAJOR}`,
+  // jsonc-parser's default entry is a UMD module whose factory require()s its parts at run time,
+  // which a bundle cannot resolve; its ES module build is bundled whole.
+  alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" },
+} satisfies BuildOptions;
+
+/** mqtt.js, ws and pino are CommonJS and require() Node's built-in modules: an ES module needs a require. */
+export const REQUIRE_SHIM =
+  'import { createRequire as __telemetryCreateRequire } from "node:module";\n' +
+  "const require = __telemetryCreateRequire(import.meta.url);";
+
+/**
  * The agent and every dependency it loads in one ES module, for nodes without npm or node_modules.
  * Targets the oldest Node.js the package supports, so esbuild rejects syntax that it would not run.
  */
@@ -21,17 +40,11 @@ export async function bundleAgent(options: AgentBundleOptions): Promise<Metafile
   const result = await build({
     entryPoints: [resolve(repo, "agent/src/main.ts")],
     outfile: options.outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: `node${NODE_FLOOR_MAJOR}`,
+    ...AGENT_MODULE_BUILD,
     metafile: true,
     legalComments: "none",
     logLevel: "warning",
     define: { TELEMETRY_AGENT_BUILD_VERSION: JSON.stringify(options.version) },
-    // jsonc-parser's default entry is a UMD module whose factory require()s its parts at run time,
-    // which a bundle cannot resolve; its ES module build is bundled whole.
-    alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" },
     banner: {
       js: [
         "#!/usr/bin/node",
@@ -40,9 +53,7 @@ export async function bundleAgent(options: AgentBundleOptions): Promise<Metafile
         `  process.stderr.write("telemetry-agent: needs Node.js ${NODE_FLOOR_MAJOR} or newer, found " + process.version + "\\n");`,
         "  process.exit(1);",
         "}",
-        // mqtt.js, ws and pino are CommonJS and require() Node's built-in modules.
-        'import { createRequire as __telemetryCreateRequire } from "node:module";',
-        "const require = __telemetryCreateRequire(import.meta.url);",
+        REQUIRE_SHIM,
       ].join("\n"),
     },
   });

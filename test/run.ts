@@ -7,8 +7,8 @@
 import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { down, envLines, up } from "./harness/stack.ts";
-import { ServiceStartError } from "./harness/service-process.ts";
+import { down, envLines, up } from "@cluster-telemetry/dev-stack";
+import { ServiceStartError } from "@cluster-telemetry/dev-stack";
 
 const root = resolve(import.meta.dirname, "..");
 

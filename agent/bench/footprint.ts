@@ -25,7 +25,7 @@ import { buildAgentPackage } from "../../deploy/package/build-agent-package.ts";
 import { INSTALLED } from "../../deploy/package/agent-package-layout.ts";
 import { CpuCollector } from "../src/collectors/cpu.ts";
 import { TemperatureCollector } from "../src/collectors/temperature.ts";
-import { MosquittoService, ensureDebianBinary } from "../../test/harness/index.ts";
+import { MosquittoService, ensureDebianBinary } from "@cluster-telemetry/dev-stack";
 import { measureImportCosts } from "./import-costs.ts";
 
 const { values } = parseArgs({

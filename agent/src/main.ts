@@ -7,7 +7,7 @@
 //                                                                         status + Last Will ──┘
 import { createCollectors } from "./collectors/index.ts";
 import { loadAgentConfigFromProcess, type AgentConfig } from "./config/agent-config.ts";
-import { configuredOrExit } from "./config/problems.ts";
+import { configuredOrExit } from "@cluster-telemetry/contract/config";
 import { loadSimulationConfigFromProcess } from "./config/simulate-config.ts";
 import { createLogger } from "./logging.ts";
 import { DiskSpool } from "./publish/disk-spool.ts";

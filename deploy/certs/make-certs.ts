@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { hostNameProblem } from "../../agent/src/contract/index.ts";
+import { hostNameProblem } from "@cluster-telemetry/contract";
 import {
   altNamesOf,
   createAuthority,

@@ -1,8 +1,8 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { down, recordedPids } from "../../test/harness/stack.ts";
-import { pidAlive, signalGroup } from "../../test/harness/service-process.ts";
+import { down, recordedPids } from "@cluster-telemetry/dev-stack";
+import { pidAlive, signalGroup } from "@cluster-telemetry/dev-stack";
 
 /**
  * What one `npm start` owns in its data directory, kept in `run.json` there: its own pid and its

@@ -2,7 +2,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { Command, Option } from "commander";
-import { ConfigError, parseFlags } from "../../agent/src/config/problems.ts";
+import { ConfigError, parseFlags } from "@cluster-telemetry/contract/config";
 
 /** What `npm start -- <flags>` can change; each flag also reads the environment variable named. */
 export interface StartOptions {

@@ -12,11 +12,11 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { Client } from "@elastic/elasticsearch";
-import { configuredOrExit } from "../../agent/src/config/problems.ts";
+import { configuredOrExit } from "@cluster-telemetry/contract/config";
 import { loadOrCreateToken } from "../../live/src/http/auth.ts";
-import { freePort, isListening } from "../../test/harness/free-port.ts";
-import { ServiceStartError } from "../../test/harness/service-process.ts";
-import { SERVICE_ENV, down, recordedPids, up, type StackService } from "../../test/harness/stack.ts";
+import { freePort, isListening } from "@cluster-telemetry/dev-stack";
+import { ServiceStartError } from "@cluster-telemetry/dev-stack";
+import { SERVICE_ENV, down, recordedPids, up, type StackService } from "@cluster-telemetry/dev-stack";
 import { telemetryStreams, type StreamCount } from "./data-streams.ts";
 import { claimRun, endGroups, releaseRun, updateRun, type RunRecord } from "./run-state.ts";
 import { parseStartOptions, type StartOptions } from "./start-options.ts";

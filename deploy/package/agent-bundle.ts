@@ -44,7 +44,6 @@ export async function bundleAgent(options: AgentBundleOptions): Promise<Metafile
     metafile: true,
     legalComments: "none",
     logLevel: "warning",
-    define: { TELEMETRY_AGENT_BUILD_VERSION: JSON.stringify(options.version) },
     banner: {
       js: [
         "#!/usr/bin/node",

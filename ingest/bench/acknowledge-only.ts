@@ -4,7 +4,7 @@
 // ingest does not make. Run by bench:capacity beside the real pipeline:
 //   node --import tsx acknowledge-only.ts <broker url> <client id>
 import mqtt from "mqtt";
-import { SUBSCRIPTION } from "../../agent/src/contract/index.ts";
+import { SUBSCRIPTION } from "@cluster-telemetry/contract";
 
 const ACK_WINDOW_MS = 5;
 

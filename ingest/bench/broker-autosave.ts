@@ -11,8 +11,8 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import mqtt, { type MqttClient } from "mqtt";
-import { VirtualHost } from "../../agent/src/simulate/virtual-host.ts";
-import { MosquittoService, freePort } from "../../test/harness/index.ts";
+import { VirtualHost } from "telemetry-agent/simulate";
+import { MosquittoService, freePort } from "@cluster-telemetry/dev-stack";
 import { cpuSeconds, sleep } from "./rig.ts";
 
 const SETTINGS: Record<string, string> = {

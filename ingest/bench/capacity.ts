@@ -12,7 +12,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import mqtt from "mqtt";
-import { sampleTopic } from "../../agent/src/contract/index.ts";
+import { sampleTopic } from "@cluster-telemetry/contract";
 import { dataStreamName } from "../src/setup/index-templates.ts";
 import { directLoad, storagePerDocument, untilIdle, type Load } from "./direct-load.ts";
 import { acknowledgeOnlyFloor } from "./floor.ts";

@@ -1,8 +1,8 @@
 // Loads that bypass the pipeline, for bench:capacity: the fleet's kind of documents bulk-indexed
 // straight into the same Elasticsearch (the ceiling, and the lean loader the pipeline's efficiency
 // is compared with), and the disk a merged document takes in each kind of data stream.
-import { decodeMessage } from "../../agent/src/contract/index.ts";
-import { VirtualHost } from "../../agent/src/simulate/virtual-host.ts";
+import { decodeMessage } from "@cluster-telemetry/contract";
+import { VirtualHost } from "telemetry-agent/simulate";
 import { sampleDocument, type IndexedDocument } from "../src/documents.ts";
 import { bulkBody } from "../src/indexer/indexer.ts";
 import { buildIndexTemplates } from "../src/setup/index-templates.ts";

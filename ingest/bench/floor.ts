@@ -3,7 +3,7 @@
 // but acknowledge (acknowledge-only.ts). No Redis or Elasticsearch work at all, so what the broker
 // and that subscriber spend per message is more than any part of the target is left for.
 import mqtt from "mqtt";
-import { spawnProgram, waitFor } from "../../test/harness/program.ts";
+import { spawnProgram, waitFor } from "@cluster-telemetry/dev-stack";
 import { cpuSeconds, cpuSplit, simulate, sleep, type Services } from "./rig.ts";
 
 export interface FloorOptions {

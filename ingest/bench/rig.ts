@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Client } from "@elastic/elasticsearch";
 import { Redis } from "ioredis";
-import type { SimulationSummary } from "../../agent/src/simulate/fleet-simulator.ts";
-import { ElasticsearchService, MosquittoService, RedisService } from "../../test/harness/index.ts";
+import type { SimulationSummary } from "telemetry-agent/simulate";
+import { ElasticsearchService, MosquittoService, RedisService } from "@cluster-telemetry/dev-stack";
 
 export const root = resolve(import.meta.dirname, "..", "..");
 const TICKS = 100; // USER_HZ

@@ -8,9 +8,9 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
-import { sampleTopic } from "../../agent/src/contract/index.ts";
+import { sampleTopic } from "@cluster-telemetry/contract";
 import { buildIndexTemplates, dataStreamName } from "../src/setup/index-templates.ts";
-import { up } from "../../test/harness/stack.ts";
+import { up } from "@cluster-telemetry/dev-stack";
 
 const { values } = parseArgs({ options: { messages: { type: "string", default: "20000" } } });
 const total = Number(values.messages);

@@ -1,5 +1,5 @@
 import { hash } from "node:crypto";
-import { STATUS_LEVEL, type Decoded, type RejectionReason } from "../../agent/src/contract/index.ts";
+import { STATUS_LEVEL, type Decoded, type RejectionReason } from "@cluster-telemetry/contract";
 import { DEAD_LETTER_TEXT_LIMIT, dataStreamName, deadLetterDataStream } from "./setup/index-templates.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { configuredOrExit } from "../../agent/src/config/problems.ts";
+import { configuredOrExit } from "@cluster-telemetry/contract/config";
 import { loadIngestConfigFromProcess } from "./config/ingest-config.ts";
 import { createLogger } from "./logging.ts";
 import { STOP_GRACE_MS, startIngest, type RunningIngest } from "./pipeline.ts";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, CommanderError } from "commander";
-import { ConfigError, ConfigExit } from "../../agent/src/config/problems.ts";
+import { ConfigError, ConfigExit } from "@cluster-telemetry/contract/config";
 
 export { ConfigError, ConfigExit };
 

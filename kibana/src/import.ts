@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { configuredOrExit } from "../../agent/src/config/problems.ts";
+import { configuredOrExit } from "@cluster-telemetry/contract/config";
 import { loadImportConfigFromProcess, type ImportConfig } from "./config.ts";
 import { importSavedObjects, waitForKibana } from "./kibana-api.ts";
 

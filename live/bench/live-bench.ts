@@ -9,8 +9,8 @@ import { readFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { launchChromium, MosquittoService } from "../../test/harness/index.ts";
-import { spawnProgram, waitFor, type ProgramProcess } from "../../test/harness/program.ts";
+import { launchChromium, MosquittoService } from "@cluster-telemetry/dev-stack";
+import { spawnProgram, waitFor, type ProgramProcess } from "@cluster-telemetry/dev-stack";
 
 const { values: args } = parseArgs({
   options: {

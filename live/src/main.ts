@@ -1,4 +1,4 @@
-import { configuredOrExit } from "../../agent/src/config/problems.ts";
+import { configuredOrExit } from "@cluster-telemetry/contract/config";
 import { loadLiveConfigFromProcess } from "./config/live-config.ts";
 import { startLive } from "./live.ts";
 import { createLogger } from "./logging.ts";

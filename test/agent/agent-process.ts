@@ -1,6 +1,6 @@
-import { spawnProgram, type ProgramProcess } from "../harness/program.ts";
+import { spawnProgram, type ProgramProcess } from "@cluster-telemetry/dev-stack";
 
-export { waitFor } from "../harness/program.ts";
+export { waitFor } from "@cluster-telemetry/dev-stack";
 export type AgentProcess = ProgramProcess;
 
 /** The real agent as a child process. */

@@ -3,8 +3,8 @@ import { execFile } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import mqtt from "mqtt";
-import { decodeMessage, statusTopic } from "../../agent/src/contract/index.ts";
-import { MosquittoService, sharedServices, uniqueName } from "../harness/index.ts";
+import { decodeMessage, statusTopic } from "@cluster-telemetry/contract";
+import { MosquittoService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import { spawnAgent, waitFor, type AgentProcess } from "./agent-process.ts";
 
 interface Received {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { before, describe, it } from "node:test";
-import { ensureDebianBinary } from "../harness/debian.ts";
+import { ensureDebianBinary } from "@cluster-telemetry/dev-stack";
 import { BASE, SCALE, resolved, type Compose, type Service } from "./compose-file.ts";
 
 const SECRETS = ["ELASTIC_PASSWORD", "KIBANA_SYSTEM_PASSWORD", "KIBANA_ENCRYPTION_KEY", "REDIS_PASSWORD"];

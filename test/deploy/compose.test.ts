@@ -20,7 +20,7 @@ import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { buildIndexTemplates } from "../../ingest/src/setup/index-templates.ts";
-import { ensureDebianBinary, which } from "../harness/debian.ts";
+import { ensureDebianBinary, which } from "@cluster-telemetry/dev-stack";
 import { spawnLive, tokenFileIn } from "../live/live-process.ts";
 import {
   BASE,

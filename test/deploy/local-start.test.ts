@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, describe, it } from "node:test";
-import { freePort, sharedServices, uniqueName } from "../harness/index.ts";
-import { waitFor } from "../harness/program.ts";
-import { pidAlive } from "../harness/service-process.ts";
+import { freePort, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
+import { waitFor } from "@cluster-telemetry/dev-stack";
+import { pidAlive } from "@cluster-telemetry/dev-stack";
 
 const root = resolve(import.meta.dirname, "..", "..");
 

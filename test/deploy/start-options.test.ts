@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, it } from "node:test";
-import { ConfigError, ConfigExit } from "../../agent/src/config/problems.ts";
+import { ConfigError, ConfigExit } from "@cluster-telemetry/contract/config";
 import { parseStartOptions } from "../../deploy/local/start-options.ts";
 
 const root = resolve(import.meta.dirname, "..", "..");

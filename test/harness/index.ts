@@ -11,5 +11,21 @@ export {
   type SecureBroker,
   type SecureBrokerUser,
 } from "./secure-mosquitto.ts";
-export { ensureDebianBinary } from "./debian.ts";
+export { ensureDebianBinary, which } from "./debian.ts";
 export { launchChromium } from "./chromium.ts";
+export { spawnProgram, waitFor, type ProgramProcess } from "./program.ts";
+export {
+  SERVICE_ENV,
+  up,
+  down,
+  recordedPids,
+  status,
+  envLines,
+  stateDir,
+  type ServiceName,
+  type StackService,
+  type StackOptions,
+} from "./stack.ts";
+export { cachedDebianRoot, DebianChroot, type DebianRootOptions, type ChrootRun } from "./debian-root.ts";
+export { signalGroup, pidAlive, tail } from "./service-process.ts";
+export { isListening } from "./free-port.ts";

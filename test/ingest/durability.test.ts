@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
-import { sampleTopic, statusTopic } from "../../agent/src/contract/index.ts";
+import { sampleTopic, statusTopic } from "@cluster-telemetry/contract";
 import { dataStreamName } from "../../ingest/src/setup/index-templates.ts";
 import {
   ElasticsearchService,
@@ -10,7 +10,7 @@ import {
   RedisService,
   sharedServices,
   uniqueName,
-} from "../harness/index.ts";
+} from "@cluster-telemetry/dev-stack";
 import {
   Fleet,
   countOf,

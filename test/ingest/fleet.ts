@@ -1,10 +1,10 @@
 import type { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
-import { sampleTopic } from "../../agent/src/contract/index.ts";
-import { sharedServices, uniqueName } from "../harness/index.ts";
-import { spawnProgram, waitFor, type ProgramProcess } from "../harness/program.ts";
+import { sampleTopic } from "@cluster-telemetry/contract";
+import { sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
+import { spawnProgram, waitFor, type ProgramProcess } from "@cluster-telemetry/dev-stack";
 
-export { waitFor } from "../harness/program.ts";
+export { waitFor } from "@cluster-telemetry/dev-stack";
 export type IngestProcess = ProgramProcess;
 
 /** The real ingest as a child process (so tests can SIGKILL it), health port chosen freely. */

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
-import { MAX_PAYLOAD_BYTES, sampleTopic } from "../../agent/src/contract/index.ts";
+import { MAX_PAYLOAD_BYTES, sampleTopic } from "@cluster-telemetry/contract";
 import {
   buildIndexTemplates,
   dataStreamName,
   deadLetterDataStream,
 } from "../../ingest/src/setup/index-templates.ts";
-import { MosquittoService, sharedServices, uniqueName } from "../harness/index.ts";
+import { MosquittoService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import {
   Fleet,
   countOf,

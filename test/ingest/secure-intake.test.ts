@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import mqtt, { type MqttClient } from "mqtt";
-import { MAX_PAYLOAD_BYTES, sampleTopic } from "../../agent/src/contract/index.ts";
+import { MAX_PAYLOAD_BYTES, sampleTopic } from "@cluster-telemetry/contract";
 import { dataStreamName, deadLetterDataStream } from "../../ingest/src/setup/index-templates.ts";
 import {
   INGEST_USER,
@@ -16,7 +16,7 @@ import {
   startSecureBroker,
   uniqueName,
   type SecureBroker,
-} from "../harness/index.ts";
+} from "@cluster-telemetry/dev-stack";
 import { countOf, loadSample, spawnIngest, waitFor, type IngestProcess } from "./fleet.ts";
 
 const ingestPassword = "ingest-pw-Zk31q";

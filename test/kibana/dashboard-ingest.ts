@@ -1,5 +1,5 @@
-import type { SharedServices } from "../harness/index.ts";
-import { uniqueName } from "../harness/index.ts";
+import type { SharedServices } from "@cluster-telemetry/dev-stack";
+import { uniqueName } from "@cluster-telemetry/dev-stack";
 import { spawnIngest, waitFor, type IngestProcess } from "../ingest/fleet.ts";
 
 /**

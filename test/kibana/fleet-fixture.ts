@@ -1,4 +1,4 @@
-import { sampleTopic, statusTopic } from "../../agent/src/contract/index.ts";
+import { sampleTopic, statusTopic } from "@cluster-telemetry/contract";
 
 /**
  * A small fleet with known readings at known moments, for checking what the dashboard's

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
-import { MosquittoService, sharedServices, uniqueName } from "../harness/index.ts";
+import { MosquittoService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import { countOf, waitFor, type IngestProcess } from "../ingest/fleet.ts";
 import { startDashboardIngest } from "./dashboard-ingest.ts";
 import { STEP_MS, fleetMessages, type HostScript } from "./fleet-fixture.ts";

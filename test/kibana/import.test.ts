@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createAuthority, issue } from "../../deploy/certs/authority.ts";
-import { freePort } from "../harness/index.ts";
-import { spawnProgram } from "../harness/program.ts";
+import { freePort } from "@cluster-telemetry/dev-stack";
+import { spawnProgram } from "@cluster-telemetry/dev-stack";
 import { FakeKibana } from "./fake-kibana.ts";
 import { SAVED_OBJECTS_FILE } from "./saved-objects.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { METRIC_NAMES, STATUS_LEVEL } from "../../agent/src/contract/index.ts";
+import { METRIC_NAMES, STATUS_LEVEL } from "@cluster-telemetry/contract";
 import { dataStreamName, deadLetterDataStream } from "../../ingest/src/setup/index-templates.ts";
 import {
   controlsOf,

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnProgram, waitFor, type ProgramProcess } from "../harness/program.ts";
+import { spawnProgram, waitFor, type ProgramProcess } from "@cluster-telemetry/dev-stack";
 
 export interface LiveProcess extends ProgramProcess {
   /** The page's address, from the program's own log line. */

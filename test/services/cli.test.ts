@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
-import { sharedServices } from "../harness/index.ts";
+import { sharedServices } from "@cluster-telemetry/dev-stack";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..", "..");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
-import { ELASTICSEARCH_VERSION, sharedServices, uniqueName } from "../harness/index.ts";
+import { ELASTICSEARCH_VERSION, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 
 describe("the harness's Elasticsearch", () => {
   const client = new Client({ node: sharedServices().elasticsearchUrl, requestTimeout: 30_000 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import mqtt from "mqtt";
-import { sharedServices, uniqueName } from "../harness/index.ts";
+import { sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 
 describe("the harness's Mosquitto", () => {
   it("delivers a QoS 1 message from a publisher to a subscriber through the mqtt client", async () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { Queue, Worker, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
-import { sharedServices, uniqueName } from "../harness/index.ts";
+import { sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 
 describe("the harness's Redis", () => {
   const { redisUrl } = sharedServices();

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { after, describe, it } from "node:test";
-import { freePort, RedisService, ServiceStartError } from "../harness/index.ts";
+import { freePort, RedisService, ServiceStartError } from "@cluster-telemetry/dev-stack";
 import { Redis } from "ioredis";
-import { pidAlive } from "../harness/service-process.ts";
+import { pidAlive } from "@cluster-telemetry/dev-stack";
 
 describe("the harness's service processes", () => {
   const started: RedisService[] = [];

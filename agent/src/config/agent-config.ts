@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { Command } from "commander";
 import { z } from "zod";
-import { hostNameProblem } from "../contract/index.ts";
+import { hostNameProblem } from "@cluster-telemetry/contract";
 import { AGENT_VERSION } from "../version.ts";
-import { ConfigError, ConfigExit, parseFlags, withoutLeadingDashes } from "./problems.ts";
+import { ConfigError, ConfigExit, parseFlags, withoutLeadingDashes } from "@cluster-telemetry/contract/config";
 
 export { ConfigError, ConfigExit };
 

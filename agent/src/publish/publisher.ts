@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Logger } from "pino";
-import { MAX_PAYLOAD_BYTES, statusTopic, type StatusMessage } from "../contract/index.ts";
+import { MAX_PAYLOAD_BYTES, statusTopic, type StatusMessage } from "@cluster-telemetry/contract";
 import type { AgentConfig } from "../config/agent-config.ts";
 import { reconnectDelay } from "./backoff.ts";
 import { OfflineBuffer, type MessageBuffer, type PendingMessage } from "./offline-buffer.ts";

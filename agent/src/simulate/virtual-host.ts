@@ -1,4 +1,4 @@
-import { sampleTopic, statusTopic, type StatusMessage } from "../contract/index.ts";
+import { sampleTopic, statusTopic, type StatusMessage } from "@cluster-telemetry/contract";
 import type { PendingMessage } from "../publish/offline-buffer.ts";
 import { usage } from "../collectors/memory.ts";
 import { AGENT_VERSION } from "../version.ts";

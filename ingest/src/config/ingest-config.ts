@@ -1,3 +1,4 @@
+import { VERSION } from "../version.ts";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { Command } from "commander";
@@ -7,7 +8,7 @@ import {
   ConfigExit,
   parseFlags,
   withoutLeadingDashes,
-} from "../../../agent/src/config/problems.ts";
+} from "@cluster-telemetry/contract/config";
 
 export { ConfigError, ConfigExit };
 
@@ -231,7 +232,7 @@ const Resolved = z
 export function loadIngestConfig(argv: string[], env: NodeJS.ProcessEnv): IngestConfig {
   const program = new Command("telemetry-ingest")
     .description("MQTT → Redis → Elasticsearch for cluster telemetry.")
-    .version("0.1.0")
+    .version(VERSION)
     .option("--config <path>", "JSON config file (env TELEMETRY_INGEST_CONFIG; default: none)");
   for (const key of FILE_KEYS) {
     const fallback = key === "mqttClientId" ? "telemetry-ingest-<hostname>" : (DEFAULTS[key] ?? "none");

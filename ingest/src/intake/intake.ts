@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import type { Logger } from "pino";
-import { SUBSCRIPTION, decodeMessage } from "../../../agent/src/contract/index.ts";
+import { SUBSCRIPTION, decodeMessage } from "@cluster-telemetry/contract";
 import type { IngestConfig } from "../config/ingest-config.ts";
 import { deadLetterDocument, sampleDocument, type IndexedDocument } from "../documents.ts";
 import type { IngestMetrics } from "../ops/metrics.ts";

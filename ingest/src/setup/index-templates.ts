@@ -1,5 +1,5 @@
 import type { TSchema } from "@sinclair/typebox";
-import { ES_TYPE, METRIC_SCHEMAS, STATUS_LEVEL, StatusMessage } from "../../../agent/src/contract/index.ts";
+import { ES_TYPE, METRIC_SCHEMAS, STATUS_LEVEL, StatusMessage } from "@cluster-telemetry/contract";
 
 /**
  * Index templates derived from the contract's schemas: every leaf of a payload schema carries its

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Logger } from "pino";
-import { SUBSCRIPTION, decodeMessage } from "../../../agent/src/contract/index.ts";
+import { SUBSCRIPTION, decodeMessage } from "@cluster-telemetry/contract";
 import type { LiveConfig } from "../config/live-config.ts";
 import type { Fleet } from "../state/fleet.ts";
 import type { LiveMetrics } from "../ops/metrics.ts";

@@ -1,9 +1,10 @@
+import { VERSION } from "../version.ts";
 import { readFileSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { z } from "zod";
-import { ConfigError, ConfigExit } from "../../../agent/src/config/problems.ts";
+import { ConfigError, ConfigExit } from "@cluster-telemetry/contract/config";
 
 export { ConfigError, ConfigExit };
 
@@ -189,7 +190,7 @@ const Resolved = z.object({
 export function loadLiveConfig(argv: string[], env: NodeJS.ProcessEnv): LiveConfig {
   const program = new Command("telemetry-live")
     .description("The fleet, live in a browser: subscribes to the broker and pushes coalesced updates.")
-    .version("0.1.0")
+    .version(VERSION)
     .option("--config <path>", "JSON config file (env TELEMETRY_LIVE_CONFIG)")
     .exitOverride()
     .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });

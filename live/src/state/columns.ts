@@ -1,5 +1,5 @@
 import type { TSchema } from "@sinclair/typebox";
-import { ES_TYPE, METRIC_NAMES, METRIC_SCHEMAS, type MetricName } from "../../../agent/src/contract/index.ts";
+import { ES_TYPE, METRIC_NAMES, METRIC_SCHEMAS, type MetricName } from "@cluster-telemetry/contract";
 
 /** How the page formats a column's values. */
 export type ColumnUnit = "fraction" | "celsius" | "ratio";

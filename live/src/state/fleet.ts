@@ -1,4 +1,4 @@
-import type { Sample, StatusMessage } from "../../../agent/src/contract/index.ts";
+import type { Sample, StatusMessage } from "@cluster-telemetry/contract";
 import { COLUMNS, headline } from "./columns.ts";
 import { hasNoSensor, newHost, ringCapacity, statusAt, type HostState } from "./host-state.ts";
 import { byUrgency, CPU_COLUMN, TEMPERATURE_COLUMN } from "./urgency.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, it } from "node:test";
-import { REJECTION_REASONS } from "../../../agent/src/contract/index.ts";
+import { REJECTION_REASONS } from "@cluster-telemetry/contract";
 
 const readme = readFileSync(resolve(import.meta.dirname, "../../../README.md"), "utf8");
 

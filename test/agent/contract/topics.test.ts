@@ -6,7 +6,7 @@ import {
   parseTopic,
   sampleTopic,
   statusTopic,
-} from "../../../agent/src/contract/index.ts";
+} from "@cluster-telemetry/contract";
 
 describe("the topic tree", () => {
   it("puts samples at telemetry/v1/<host>/<metric> and status at telemetry/v1/<host>/status", () => {

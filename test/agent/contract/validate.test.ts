@@ -14,7 +14,7 @@ import {
   sampleTopic,
   schemaProblems,
   statusTopic,
-} from "../../../agent/src/contract/index.ts";
+} from "@cluster-telemetry/contract";
 
 const base = {
   "@timestamp": "2026-11-25T01:00:00.000Z",

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import mqtt from "mqtt";
-import { MosquittoService, uniqueName } from "../../harness/index.ts";
+import { MosquittoService, uniqueName } from "@cluster-telemetry/dev-stack";
 import { spawnAgent, waitFor } from "../agent-process.ts";
 
 /** The samples in a spool directory that the broker has not acknowledged, as "topic @timestamp". */

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import mqtt, { type MqttClient } from "mqtt";
-import { decodeMessage } from "../../../agent/src/contract/index.ts";
-import { INGEST_USER, startSecureBroker, uniqueName, type SecureBroker } from "../../harness/index.ts";
+import { decodeMessage } from "@cluster-telemetry/contract";
+import { INGEST_USER, startSecureBroker, uniqueName, type SecureBroker } from "@cluster-telemetry/dev-stack";
 import { spawnAgent, waitFor, type AgentProcess } from "../agent-process.ts";
 
 const secrets = {

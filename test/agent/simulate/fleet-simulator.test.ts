@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import mqtt, { type MqttClient } from "mqtt";
-import { decodeMessage } from "../../../agent/src/contract/index.ts";
+import { decodeMessage } from "@cluster-telemetry/contract";
 import type { SimulationSummary } from "../../../agent/src/simulate/fleet-simulator.ts";
 import { VirtualHost } from "../../../agent/src/simulate/virtual-host.ts";
-import { MosquittoService, uniqueName } from "../../harness/index.ts";
+import { MosquittoService, uniqueName } from "@cluster-telemetry/dev-stack";
 import { spawnAgent, waitFor } from "../agent-process.ts";
 
 function summaryOf(output: string): SimulationSummary {

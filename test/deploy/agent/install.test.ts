@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
-import { ensureDebianBinary } from "../../harness/index.ts";
+import { ensureDebianBinary } from "@cluster-telemetry/dev-stack";
 
 const repo = resolve(import.meta.dirname, "..", "..", "..");
 const unitFile = join(repo, "deploy/systemd/telemetry-agent.service");

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { makeCerts, parseCertsArgs } from "../../../deploy/certs/make-certs.ts";
-import { spawnProgram } from "../../harness/program.ts";
+import { spawnProgram } from "@cluster-telemetry/dev-stack";
 
 const cert = (dir: string, name: string) => new X509Certificate(readFileSync(join(dir, `${name}.crt`)));
 const mode = (dir: string, file: string) => statSync(join(dir, file)).mode & 0o777;

@@ -3,10 +3,10 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from "mqtt";
-import { METRIC_NAMES, STATUS_LEVEL, TOPIC_ROOT } from "../../../agent/src/contract/index.ts";
+import { METRIC_NAMES, STATUS_LEVEL, TOPIC_ROOT } from "@cluster-telemetry/contract";
 import { VirtualHost } from "../../../agent/src/simulate/virtual-host.ts";
-import { INGEST_USER, startSecureBroker, type SecureBroker } from "../../harness/index.ts";
-import { waitFor } from "../../harness/program.ts";
+import { INGEST_USER, startSecureBroker, type SecureBroker } from "@cluster-telemetry/dev-stack";
+import { waitFor } from "@cluster-telemetry/dev-stack";
 import { BASE, SCALE, bytes, resolved } from "../compose-file.ts";
 
 const deployDir = resolve(import.meta.dirname, "..", "..", "..", "deploy", "mosquitto");

@@ -3,8 +3,8 @@ import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import mqtt, { type IClientOptions } from "mqtt";
-import { INGEST_USER, startSecureBroker, type SecureBroker } from "../../harness/index.ts";
-import { waitFor } from "../../harness/program.ts";
+import { INGEST_USER, startSecureBroker, type SecureBroker } from "@cluster-telemetry/dev-stack";
+import { waitFor } from "@cluster-telemetry/dev-stack";
 
 const root = resolve(import.meta.dirname, "..", "..", "..");
 const passwords = { "node-a": "a-secret-1", [INGEST_USER]: "ingest-secret-1" };

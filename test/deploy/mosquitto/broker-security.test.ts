@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { IClientOptions, MqttClient } from "mqtt";
 import { connect, refusal } from "./clients.ts";
-import { INGEST_USER, startSecureBroker, uniqueName, type SecureBroker } from "../../harness/index.ts";
-import { waitFor } from "../../harness/program.ts";
+import { INGEST_USER, startSecureBroker, uniqueName, type SecureBroker } from "@cluster-telemetry/dev-stack";
+import { waitFor } from "@cluster-telemetry/dev-stack";
 
 const users = [
   { name: "node-a", password: "a-secret-1" },

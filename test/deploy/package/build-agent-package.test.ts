@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { buildAgentPackage, type AgentPackage } from "../../../deploy/package/build-agent-package.ts";
 import { INSTALLED, NODE_FLOOR_MAJOR } from "../../../deploy/package/agent-package-layout.ts";
-import { ensureDebianBinary } from "../../harness/index.ts";
+import { ensureDebianBinary } from "@cluster-telemetry/dev-stack";
 
 const repo = resolve(import.meta.dirname, "..", "..", "..");
 

@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import mqtt from "mqtt";
-import { decodeMessage } from "../../../agent/src/contract/index.ts";
+import { decodeMessage } from "@cluster-telemetry/contract";
 import { buildAgentPackage, type AgentPackage } from "../../../deploy/package/build-agent-package.ts";
 import { INSTALLED } from "../../../deploy/package/agent-package-layout.ts";
-import { cachedDebianRoot, DebianChroot, type ChrootRun } from "../../harness/debian-root.ts";
-import { sharedServices, uniqueName } from "../../harness/index.ts";
-import { waitFor } from "../../harness/program.ts";
+import { cachedDebianRoot, DebianChroot, type ChrootRun } from "@cluster-telemetry/dev-stack";
+import { sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
+import { waitFor } from "@cluster-telemetry/dev-stack";
 
 // A throwaway root: dpkg need not fsync every file it unpacks.
 const apt = "DEBIAN_FRONTEND=noninteractive apt-get --yes --quiet -o DPkg::Options::=--force-unsafe-io";

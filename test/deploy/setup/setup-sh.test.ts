@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { SERVICE_ACCOUNTS } from "../../../deploy/certs/service-accounts.ts";
-import { MosquittoService, ensureDebianBinary, freePort } from "../../harness/index.ts";
+import { MosquittoService, ensureDebianBinary, freePort } from "@cluster-telemetry/dev-stack";
 import { BASE, resolved } from "../compose-file.ts";
 
 const root = resolve(import.meta.dirname, "..", "..", "..");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { describe, it } from "node:test";
-import { ensureDebianBinary } from "../../harness/index.ts";
+import { ensureDebianBinary } from "@cluster-telemetry/dev-stack";
 
 const unitFile = resolve(import.meta.dirname, "..", "..", "..", "deploy/systemd/telemetry-agent.service");
 

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
-import { METRIC_NAMES, REJECTION_REASONS } from "../../../agent/src/contract/index.ts";
+import { METRIC_NAMES, REJECTION_REASONS } from "@cluster-telemetry/contract";
 import {
   DEAD_LETTER_TEXT_LIMIT,
   dataStreamName,
   deadLetterDataStream,
 } from "../../../ingest/src/setup/index-templates.ts";
-import { MosquittoService, sharedServices, uniqueName } from "../../harness/index.ts";
+import { MosquittoService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import {
   Fleet,
   metricsOf,

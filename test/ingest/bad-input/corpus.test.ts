@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decodeMessage } from "../../../agent/src/contract/index.ts";
+import { decodeMessage } from "@cluster-telemetry/contract";
 import { BAD_INPUTS, ODD_BUT_VALID } from "./corpus.ts";
 
 // The corpus against the contract alone, so that a schema change that makes a case test something

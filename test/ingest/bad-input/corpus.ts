@@ -1,4 +1,4 @@
-import type { RejectionReason } from "../../../agent/src/contract/index.ts";
+import type { RejectionReason } from "@cluster-telemetry/contract";
 
 /**
  * What careless and hostile publishers send: every case is one MQTT message on a topic of its own

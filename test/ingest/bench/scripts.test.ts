@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { spawnProgram } from "../../harness/program.ts";
+import { spawnProgram } from "@cluster-telemetry/dev-stack";
 
 // The capacity benchmark and the soak, run small: they start their own services, drive a simulated
 // fleet through the built programs, and fail on any loss. Their full-size figures are in docs/.

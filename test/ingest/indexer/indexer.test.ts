@@ -8,8 +8,8 @@ import { createMetrics } from "../../../ingest/src/ops/metrics.ts";
 import type { BatchStore } from "../../../ingest/src/queue/staging.ts";
 import { dataStreamName, deadLetterDataStream } from "../../../ingest/src/setup/index-templates.ts";
 import { installTemplates } from "../../../ingest/src/setup/install-templates.ts";
-import { decodeMessage, sampleTopic } from "../../../agent/src/contract/index.ts";
-import { sharedServices, uniqueName } from "../../harness/index.ts";
+import { decodeMessage, sampleTopic } from "@cluster-telemetry/contract";
+import { sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import { countOf, loadSample } from "../fleet.ts";
 
 // settle() is called directly with documents; the batch store is not used on that path.

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import mqtt, { type MqttClient } from "mqtt";
 import { pino } from "pino";
-import { sampleTopic } from "../../../agent/src/contract/index.ts";
+import { sampleTopic } from "@cluster-telemetry/contract";
 import { loadIngestConfig, type IngestConfig } from "../../../ingest/src/config/ingest-config.ts";
 import type { IndexedDocument } from "../../../ingest/src/documents.ts";
 import { Intake } from "../../../ingest/src/intake/intake.ts";
 import { createMetrics } from "../../../ingest/src/ops/metrics.ts";
-import { MosquittoService, uniqueName } from "../../harness/index.ts";
-import { waitFor } from "../../harness/program.ts";
+import { MosquittoService, uniqueName } from "@cluster-telemetry/dev-stack";
+import { waitFor } from "@cluster-telemetry/dev-stack";
 import { loadSample } from "../fleet.ts";
 
 // The intake alone, against a real broker, with a store that records each write and can be held

@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import { Redis } from "ioredis";
 import { dataStreamName } from "../../../ingest/src/setup/index-templates.ts";
-import { MosquittoService, RedisService, sharedServices, uniqueName } from "../../harness/index.ts";
+import { MosquittoService, RedisService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import {
   Fleet,
   httpPortOf,

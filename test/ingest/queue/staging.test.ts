@@ -4,8 +4,8 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { bulkBody } from "../../../ingest/src/indexer/indexer.ts";
 import { Staging, batchStore, parseStagedLine, stagedLine } from "../../../ingest/src/queue/staging.ts";
-import { sharedServices, uniqueName } from "../../harness/index.ts";
-import { waitFor } from "../../harness/program.ts";
+import { sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
+import { waitFor } from "@cluster-telemetry/dev-stack";
 
 const document = {
   index: "metrics-telemetry.load-default",

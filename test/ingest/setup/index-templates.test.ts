@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import { pino } from "pino";
-import { METRIC_NAMES } from "../../../agent/src/contract/index.ts";
+import { METRIC_NAMES } from "@cluster-telemetry/contract";
 import {
   TEMPLATE_PRIORITY,
   buildIndexTemplates,
@@ -10,7 +10,7 @@ import {
   deadLetterDataStream,
 } from "../../../ingest/src/setup/index-templates.ts";
 import { installTemplates } from "../../../ingest/src/setup/install-templates.ts";
-import { sharedServices, uniqueName } from "../../harness/index.ts";
+import { sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 
 type Props = Record<string, { type?: string; properties?: Props }>;
 const leaf = (props: Props, path: string) =>

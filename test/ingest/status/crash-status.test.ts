@@ -4,7 +4,7 @@ import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
 import { dataStreamName } from "../../../ingest/src/setup/index-templates.ts";
 import { spawnAgent, type AgentProcess } from "../../agent/agent-process.ts";
-import { MosquittoService, sharedServices, uniqueName } from "../../harness/index.ts";
+import { MosquittoService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import { subscribedIngest, waitFor, type IngestProcess } from "../fleet.ts";
 
 interface StatusDocument {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { spawnProgram } from "../../harness/program.ts";
+import { spawnProgram } from "@cluster-telemetry/dev-stack";
 
 // The live benchmark, run small: its own broker, a simulated fleet, telemetry-live and Chromium.
 // The full-size figures (5,000 hosts) are in live/README.md.

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import mqtt from "mqtt";
-import { startSecureBroker, uniqueName, type SecureBroker } from "../../harness/index.ts";
-import { waitFor, type ProgramProcess } from "../../harness/program.ts";
+import { startSecureBroker, uniqueName, type SecureBroker } from "@cluster-telemetry/dev-stack";
+import { waitFor, type ProgramProcess } from "@cluster-telemetry/dev-stack";
 import { spawnAgent } from "../../agent/agent-process.ts";
 import { spawnLive, tokenFileIn, type LiveProcess } from "../live-process.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Sample, StatusMessage } from "../../../agent/src/contract/index.ts";
+import type { Sample, StatusMessage } from "@cluster-telemetry/contract";
 import { VirtualHost } from "../../../agent/src/simulate/virtual-host.ts";
 import { BrowserSession } from "../../../live/src/push/browser-session.ts";
 import { Fleet } from "../../../live/src/state/fleet.ts";

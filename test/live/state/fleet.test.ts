@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Sample, StatusMessage } from "../../../agent/src/contract/index.ts";
+import type { Sample, StatusMessage } from "@cluster-telemetry/contract";
 import { VirtualHost } from "../../../agent/src/simulate/virtual-host.ts";
 import { COLUMNS } from "../../../live/src/state/columns.ts";
 import { Fleet } from "../../../live/src/state/fleet.ts";

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Runs the compiled agent when built (npm run build), else the TypeScript source through tsx.
+// Runs the bundle when built (npm run build), else the TypeScript source through tsx.
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
-const built = fileURLToPath(new URL("../dist/agent/src/main.js", import.meta.url));
+const built = fileURLToPath(new URL("../dist/telemetry-agent.js", import.meta.url));
 if (existsSync(built)) await import(pathToFileURL(built).href);
 else {
   const { register } = await import("tsx/esm/api");
   register();
-  await import("../agent/src/main.ts");
+  await import("../src/main.ts");
 }

@@ -1,4 +1,4 @@
-import { Type, type TObject, type TProperties } from "@sinclair/typebox";
+import { Type, type TSchema } from "@sinclair/typebox";
 import { HOST_NAME_MAX_LENGTH } from "./topics.ts";
 import { Keyword, Timestamp } from "./fields.ts";
 
@@ -23,19 +23,17 @@ export const Agent = Type.Object(
  * A message: `@timestamp`, `host`, `agent`, `event.dataset` naming the metric, and the metric's
  * own fields under `system` (Metricbeat's names where Metricbeat has the quantity).
  */
-export function envelope<P extends TProperties>(metric: string, system: TObject<P>) {
+export function envelope<M extends string, S extends TSchema>(metric: M, system: S) {
   return Type.Object(
     {
       "@timestamp": Timestamp(),
       host: Host,
       agent: Agent,
       event: Type.Object(
-        { dataset: Type.Literal(`telemetry.${metric}`, { "x-es-type": "keyword" }) },
+        { dataset: Type.Literal(`telemetry.${metric}` as `telemetry.${M}`, { "x-es-type": "keyword" }) },
         { additionalProperties: false },
       ),
-      system: Type.Object({ [metric]: system } as Record<string, TObject<P>>, {
-        additionalProperties: false,
-      }),
+      system: Type.Object({ [metric]: system } as { [K in M]: S }, { additionalProperties: false }),
     },
     { additionalProperties: false },
   );

@@ -1,4 +1,4 @@
-import { Type, type TSchema, type NumberOptions } from "@sinclair/typebox";
+import { Type, type TObject, type TSchema, type NumberOptions } from "@sinclair/typebox";
 
 /**
  * Schema building blocks that also carry the Elasticsearch field type, so the ingest derives its
@@ -41,3 +41,17 @@ export const Timestamp = () =>
     }),
     "date",
   );
+
+/** Marks a per-entity metric's list with the field that names each entity. */
+export const ENTITY_KEY = "x-entity-key";
+
+/**
+ * A metric reported per entity (per filesystem, per network interface, per core): one message
+ * carries every entity of the host, and the ingest indexes one document per entity, so an
+ * aggregation always knows which value belongs to which entity (Elasticsearch keeps the values of a
+ * multi-valued numeric field sorted, which loses that). `key` names the field that identifies an
+ * entity within its host; it is part of each document's id.
+ */
+export function Entities<T extends TObject>(item: T, key: keyof T["properties"] & string, maxItems: number) {
+  return Type.Array(item, { minItems: 1, maxItems, [ENTITY_KEY]: key });
+}

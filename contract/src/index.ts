@@ -10,3 +10,4 @@ export * from "./metrics.ts";
 export * from "./status.ts";
 export * from "./rejection.ts";
 export * from "./validate.ts";
+export * from "./builders.ts";

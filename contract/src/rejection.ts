@@ -17,6 +17,7 @@ export const REJECTION_REASONS = {
   integer_out_of_range: "an integer field is outside the range the contract allows",
   schema: "a field has the wrong type, is missing, or is out of its range",
   spoofed: "the payload's host differs from the topic's host",
+  duplicate_entity: "two entities of a per-entity sample (filesystems, interfaces, cores) have the same key",
   retained_sample: "a sample was published retained: a stale value every new subscriber would take for fresh",
   elasticsearch_rejected: "Elasticsearch refused the document",
 } as const;

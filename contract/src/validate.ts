@@ -1,11 +1,12 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import ajvFormats from "ajv-formats";
 import { visit } from "jsonc-parser";
-import { ES_TYPE } from "./fields.ts";
+import { ENTITY_KEY, ES_TYPE } from "./fields.ts";
 import { METRIC_SCHEMAS, isMetricName, type MetricName, type Sample } from "./metrics.ts";
 import { MAX_CLOCK_SKEW_MS, MAX_MESSAGE_AGE_MS, type RejectionReason } from "./rejection.ts";
 import { StatusMessage } from "./status.ts";
 import { STATUS_LEVEL, parseTopic } from "./topics.ts";
+import { entityKeyOf } from "./builders.ts";
 
 /**
  * The largest payload the contract allows. The agent refuses to publish more (mqtt.js would
@@ -25,6 +26,7 @@ function validatorFor(kind: string): ValidateFunction | undefined {
     // verbose: an error names the schema it failed, so an integer's range is told from a float's.
     const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
     ajv.addKeyword({ keyword: ES_TYPE, schemaType: "string" });
+    ajv.addKeyword({ keyword: ENTITY_KEY, schemaType: "string" });
     // ajv-formats is CommonJS: its plugin is the `default` of the module object.
     ajvFormats.default(ajv, { mode: "full", formats: ["date-time"] });
     validators = new Map<string, ValidateFunction>(
@@ -123,8 +125,23 @@ export function decodeMessage(
   if (kind === STATUS_LEVEL) return { ok: true, host, kind, message: message as StatusMessage, text };
   // Only a status is retained: a retained sample would greet every new subscriber as if fresh.
   if (options.retained) return refuse("retained_sample", `a ${kind} sample published with the retain flag`);
-  if (isMetricName(kind)) return { ok: true, host, kind, message: message as Sample, text };
-  return refuse("unknown_metric", `"${kind}" is not a metric of this contract`);
+  if (!isMetricName(kind)) return refuse("unknown_metric", `"${kind}" is not a metric of this contract`);
+  const twice = repeatedEntity(kind, message as Sample);
+  if (twice) return refuse("duplicate_entity", twice);
+  return { ok: true, host, kind, message: message as Sample, text };
+}
+
+/** Each entity's key is part of its document's id: two entities with one key would be one document. */
+function repeatedEntity(kind: MetricName, message: Sample): string | undefined {
+  const key = entityKeyOf(kind);
+  if (key === undefined) return undefined;
+  const seen = new Set<unknown>();
+  const system = message.system as unknown as Record<string, Array<Record<string, unknown>>>;
+  for (const entity of system[kind] ?? []) {
+    if (seen.has(entity[key])) return `${key} "${String(entity[key])}" appears twice in system.${kind}`;
+    seen.add(entity[key]);
+  }
+  return undefined;
 }
 
 function reject(code: RejectionReason, detail: string): Rejected {

@@ -12,7 +12,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import mqtt from "mqtt";
-import { sampleTopic } from "@cluster-telemetry/contract";
+import { sample, sampleTopic } from "@cluster-telemetry/contract";
 import { dataStreamName } from "../src/setup/index-templates.ts";
 import { directLoad, storagePerDocument, untilIdle, type Load } from "./direct-load.ts";
 import { acknowledgeOnlyFloor } from "./floor.ts";
@@ -193,13 +193,17 @@ async function latencyUnder(s: Services, hosts: number, seconds: number, seed: n
   const until = Date.now() + (seconds - 5) * 1000;
   while (Date.now() < until) {
     const now = Date.now();
-    const payload = JSON.stringify({
-      "@timestamp": new Date(now).toISOString(),
-      host: { name: probeHost, architecture: "x64" },
-      agent: { type: "telemetry-probe", version: "bench" },
-      event: { dataset: "telemetry.load" },
-      system: { load: { "1": 1, "5": 1, "15": 1, cores: 2, norm: { "1": 0.5, "5": 0.5, "15": 0.5 } } },
-    });
+    const payload = JSON.stringify(
+      sample(
+        "load",
+        {
+          host: { name: probeHost, architecture: "x64" },
+          agent: { type: "telemetry-probe", version: "bench" },
+        },
+        { "1": 1, "5": 1, "15": 1, cores: 2, norm: { "1": 0.5, "5": 0.5, "15": 0.5 } },
+        now,
+      ),
+    );
     await probe.publishAsync(sampleTopic(probeHost, "load"), payload, { qos: 1 });
     sent += 1;
     await sleep(100);

@@ -3,7 +3,7 @@
 // is compared with), and the disk a merged document takes in each kind of data stream.
 import { decodeMessage } from "@cluster-telemetry/contract";
 import { VirtualHost } from "telemetry-agent/simulate";
-import { sampleDocument, type IndexedDocument } from "../src/documents.ts";
+import { sampleDocuments, type IndexedDocument } from "../src/documents.ts";
 import { bulkBody } from "../src/indexer/indexer.ts";
 import { buildIndexTemplates } from "../src/setup/index-templates.ts";
 import { cpuSeconds, sleep, type Services } from "./rig.ts";
@@ -21,10 +21,11 @@ function fleetDocuments(ns: string, total: number, withIds = true): IndexedDocum
         const text = m.payload.toString();
         const decoded = decodeMessage(m.topic, text);
         if (!decoded.ok) throw new Error(decoded.reason);
-        const document = sampleDocument(decoded, ns);
-        batch.push(withIds ? document : { ...document, id: "" });
-        made += 1;
-        if (batch.length === 1000) {
+        for (const document of sampleDocuments(decoded, ns)) {
+          batch.push(withIds ? document : { ...document, id: "" });
+          made += 1;
+        }
+        if (batch.length >= 1000) {
           batches.push(batch);
           batch = [];
         }

@@ -1,5 +1,10 @@
 import { hash } from "node:crypto";
-import { STATUS_LEVEL, type Decoded, type RejectionReason } from "@cluster-telemetry/contract";
+import {
+  STATUS_LEVEL,
+  entityDocuments,
+  type Decoded,
+  type RejectionReason,
+} from "@cluster-telemetry/contract";
 import { DEAD_LETTER_TEXT_LIMIT, dataStreamName, deadLetterDataStream } from "./setup/index-templates.ts";
 
 /**
@@ -24,19 +29,31 @@ const digest = (...parts: string[]) => hash("sha1", parts.join("\u0000"), "base6
 /**
  * A sample's id is its identity: host, metric and moment of sampling. A redelivered message (the
  * broker resends what was not acknowledged) gets the same id, and `create` answers 409 instead of
- * indexing it twice.
+ * indexing it twice. A per-entity sample (filesystems, interfaces) becomes one document per entity,
+ * each identified by its entity too, so every value keeps the entity it belongs to.
  */
-export function sampleDocument(
+export function sampleDocuments(
   decoded: Extract<Decoded, { ok: true }>,
   namespace: string,
   receivedAt: number = Date.now(),
-): IndexedDocument {
+): IndexedDocument[] {
   const timestamp = decoded.message["@timestamp"];
-  return {
-    index: dataStreamName(decoded.kind, namespace),
-    id: digest(decoded.host, decoded.kind, timestamp),
-    source: decoded.kind === STATUS_LEVEL ? withIngested(decoded.message, receivedAt) : decoded.text,
-  };
+  const index = dataStreamName(decoded.kind, namespace);
+  if (decoded.kind === STATUS_LEVEL)
+    return [
+      {
+        index,
+        id: digest(decoded.host, decoded.kind, timestamp),
+        source: withIngested(decoded.message, receivedAt),
+      },
+    ];
+  const entities = entityDocuments(decoded.kind, decoded.message);
+  if (!entities) return [{ index, id: digest(decoded.host, decoded.kind, timestamp), source: decoded.text }];
+  return entities.map(({ entity, document }) => ({
+    index,
+    id: digest(decoded.host, decoded.kind, timestamp, entity),
+    source: JSON.stringify(document),
+  }));
 }
 
 /**

@@ -2,6 +2,7 @@ import { readProcFile } from "./procfs.ts";
 import { join } from "node:path";
 import { systemInformation } from "./system-information.ts";
 import type { Collector, CollectorOptions } from "./collector.ts";
+import type { MetricFields } from "@cluster-telemetry/contract";
 
 export interface CpuTimes {
   user: number;
@@ -14,15 +15,8 @@ export interface CpuTimes {
   steal: number;
 }
 
-export interface CpuFields {
-  cores: number;
-  total: { norm: { pct: number } };
-  user: { norm: { pct: number } };
-  system: { norm: { pct: number } };
-  iowait: { norm: { pct: number } };
-  idle: { norm: { pct: number } };
-  per_core: { busy: { pct: number[] } };
-}
+/** Exactly the contract's fields of the cpu metric. */
+export type CpuFields = MetricFields<"cpu">;
 
 /** Parses /proc/stat into the aggregate line and one entry per core. */
 export function parseProcStat(text: string): { total: CpuTimes; cores: CpuTimes[] } {
@@ -72,7 +66,7 @@ export function cpuDelta(
  * systeminformation's currentLoad() runs a blocking shell pipeline on every call (about 5 ms of CPU
  * and a 6 ms stall, against 0.2 ms; npm run bench:agent) and has no iowait.
  */
-export class CpuCollector implements Collector<CpuFields> {
+export class CpuCollector implements Collector<"cpu"> {
   readonly metric = "cpu";
   private previous: { total: CpuTimes; cores: CpuTimes[] } | undefined;
   private readonly statFile: string;

@@ -1,17 +1,23 @@
-import type { Collector, CollectorOptions } from "./collector.ts";
+import type { MetricName } from "@cluster-telemetry/contract";
+import type { AnyCollector, Collector, CollectorOptions } from "./collector.ts";
 import { CpuCollector } from "./cpu.ts";
 import { LoadCollector } from "./load.ts";
 import { MemoryCollector } from "./memory.ts";
 import { TemperatureCollector } from "./temperature.ts";
 
-export type { Collector, CollectorOptions } from "./collector.ts";
+export type { AnyCollector, Collector, CollectorOptions } from "./collector.ts";
 
-/** Every collector the agent runs; each metric also has its schema in the contract. */
-export function createCollectors(options: CollectorOptions): Collector[] {
-  return [
-    new CpuCollector(options),
-    new LoadCollector(options),
-    new TemperatureCollector(options),
-    new MemoryCollector(options),
-  ];
+/** One collector per metric of the contract: a metric without one here does not compile. */
+const COLLECTORS: { [M in MetricName]: (options: CollectorOptions) => Collector<M> } = {
+  cpu: (options) => new CpuCollector(options),
+  load: (options) => new LoadCollector(options),
+  temperature: (options) => new TemperatureCollector(options),
+  memory: (options) => new MemoryCollector(options),
+};
+
+/** Every collector the agent runs, in the contract's order of metrics. */
+export function createCollectors(options: CollectorOptions): AnyCollector[] {
+  return (Object.keys(COLLECTORS) as MetricName[]).map(
+    (metric) => COLLECTORS[metric](options) as AnyCollector,
+  );
 }

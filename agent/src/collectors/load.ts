@@ -2,19 +2,15 @@ import { readProcFile } from "./procfs.ts";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import type { Collector, CollectorOptions } from "./collector.ts";
+import type { MetricFields } from "@cluster-telemetry/contract";
 
-export interface LoadFields {
-  "1": number;
-  "5": number;
-  "15": number;
-  cores: number;
-  norm: { "1": number; "5": number; "15": number };
-}
+/** Exactly the contract's fields of the load metric. */
+export type LoadFields = MetricFields<"load">;
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 /** Load averages from /proc/loadavg (os.loadavg() elsewhere), raw and per core. */
-export class LoadCollector implements Collector<LoadFields> {
+export class LoadCollector implements Collector<"load"> {
   readonly metric = "load";
   private readonly loadFile: string;
   private readonly statFile: string;

@@ -2,13 +2,10 @@ import { readProcFile } from "./procfs.ts";
 import { join } from "node:path";
 import { systemInformation } from "./system-information.ts";
 import type { Collector, CollectorOptions } from "./collector.ts";
+import type { MetricFields } from "@cluster-telemetry/contract";
 
-export interface MemoryFields {
-  total: number;
-  free: number;
-  used: { bytes: number; pct: number };
-  actual: { free: number; used: { bytes: number; pct: number } };
-}
+/** Exactly the contract's fields of the memory metric. */
+export type MemoryFields = MetricFields<"memory">;
 
 /** Parses /proc/meminfo (values in kB) into bytes. */
 export function parseMeminfo(text: string): Map<string, number> {
@@ -24,7 +21,7 @@ export function parseMeminfo(text: string): Map<string, number> {
  * Memory as Metricbeat reports it: `used` is total − free (page cache counts as used), `actual.used`
  * is total − available (what the kernel estimates cannot be allocated without swapping).
  */
-export class MemoryCollector implements Collector<MemoryFields> {
+export class MemoryCollector implements Collector<"memory"> {
   readonly metric = "memory";
   private readonly meminfo: string;
 

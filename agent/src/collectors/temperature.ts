@@ -2,13 +2,10 @@ import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { systemInformation } from "./system-information.ts";
 import type { Collector, CollectorOptions } from "./collector.ts";
+import type { MetricFields } from "@cluster-telemetry/contract";
 
-export interface TemperatureFields {
-  celsius: number;
-  max: { celsius: number };
-  cores?: { celsius: number[] };
-  sensor: string;
-}
+/** Exactly the contract's fields of the temperature metric. */
+export type TemperatureFields = MetricFields<"temperature">;
 
 /** hwmon drivers that report the CPU package (x86, AMD) or an ARM SoC. */
 const CPU_HWMON = new Set([
@@ -107,7 +104,7 @@ async function readThermalZones(sysRoot: string): Promise<Reading | undefined> {
  * shell pipelines on every call); elsewhere it asks systeminformation. Hosts without a sensor
  * produce no reading at all, never 0 or -1.
  */
-export class TemperatureCollector implements Collector<TemperatureFields> {
+export class TemperatureCollector implements Collector<"temperature"> {
   readonly metric = "temperature";
   private source = "none";
   private absent = false;

@@ -4,7 +4,12 @@ import { Command } from "commander";
 import { z } from "zod";
 import { hostNameProblem } from "@cluster-telemetry/contract";
 import { AGENT_VERSION } from "../version.ts";
-import { ConfigError, ConfigExit, parseFlags, withoutLeadingDashes } from "@cluster-telemetry/contract/config";
+import {
+  ConfigError,
+  ConfigExit,
+  parseFlags,
+  withoutLeadingDashes,
+} from "@cluster-telemetry/contract/config";
 
 export { ConfigError, ConfigExit };
 

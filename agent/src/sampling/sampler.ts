@@ -1,7 +1,15 @@
 import { arch } from "node:os";
 import type { Logger } from "pino";
-import { sampleTopic, schemaProblems, type MetricName, type StatusMessage } from "@cluster-telemetry/contract";
-import type { Collector } from "../collectors/index.ts";
+import {
+  sample,
+  sampleTopic,
+  schemaProblems,
+  status,
+  type MetricName,
+  type Origin,
+  type StatusMessage,
+} from "@cluster-telemetry/contract";
+import type { AnyCollector, Collector } from "../collectors/index.ts";
 import { AGENT_VERSION } from "../version.ts";
 
 export interface SampleMessage {
@@ -32,7 +40,7 @@ export class Sampler {
   private stopped = false;
 
   constructor(
-    private readonly collectors: Collector[],
+    private readonly collectors: AnyCollector[],
     private readonly options: SamplerOptions,
     private readonly emit: (message: SampleMessage) => void,
     private readonly log: Logger,
@@ -68,7 +76,7 @@ export class Sampler {
     this.timers = [];
   }
 
-  private async tick(collector: Collector): Promise<void> {
+  private async tick(collector: AnyCollector): Promise<void> {
     if (this.stopped) return;
     if (this.busy.has(collector.metric)) {
       this.skipped += 1;
@@ -93,18 +101,12 @@ export class Sampler {
   }
 
   /** One message for one collector, stamped at the moment of sampling, checked against the contract if asked. */
-  async sample(collector: Collector): Promise<SampleMessage | undefined> {
-    const timestamp = new Date().toISOString();
+  async sample<M extends MetricName>(collector: Collector<M>): Promise<SampleMessage | undefined> {
+    const at = Date.now();
     const fields = await collector.collect();
     if (!fields) return undefined;
-    const metric = collector.metric as MetricName;
-    const message = {
-      "@timestamp": timestamp,
-      host: { name: this.options.host, architecture: arch() },
-      agent: { type: "telemetry-agent", version: AGENT_VERSION },
-      event: { dataset: `telemetry.${metric}` },
-      system: { [metric]: fields },
-    };
+    const { metric } = collector;
+    const message = sample(metric, this.origin(), fields, at);
     const problems = this.options.checkSchema ? schemaProblems(metric, message) : undefined;
     if (problems) {
       this.log.error(
@@ -117,17 +119,18 @@ export class Sampler {
   }
 
   status(state: "online" | "offline", dropped: number): StatusMessage {
+    return status(this.origin(), {
+      status: state,
+      interval: { ms: this.options.intervalMs },
+      sensors: Object.fromEntries(this.collectors.map((c) => [c.metric, c.sensor()])),
+      buffer: { dropped },
+    });
+  }
+
+  private origin(): Origin {
     return {
-      "@timestamp": new Date().toISOString(),
       host: { name: this.options.host, architecture: arch() },
       agent: { type: "telemetry-agent", version: AGENT_VERSION },
-      event: { dataset: "telemetry.status" },
-      telemetry: {
-        status: state,
-        interval: { ms: this.options.intervalMs },
-        sensors: Object.fromEntries(this.collectors.map((c) => [c.metric, c.sensor()])),
-        buffer: { dropped },
-      },
     };
   }
 }

@@ -1,7 +1,16 @@
-import { sampleTopic, statusTopic, type StatusMessage } from "@cluster-telemetry/contract";
+import {
+  METRIC_NAMES,
+  sampleMessage,
+  status,
+  statusWireMessage,
+  type MetricFields,
+  type MetricName,
+  type Origin,
+} from "@cluster-telemetry/contract";
 import type { PendingMessage } from "../publish/offline-buffer.ts";
 import { usage } from "../collectors/memory.ts";
 import { AGENT_VERSION } from "../version.ts";
+import { syntheticFields } from "./synthetic-fields.ts";
 
 /** A small seeded generator (mulberry32): the same seed gives the same fleet, run after run. */
 export function seededRandom(seed: number): () => number {
@@ -91,100 +100,98 @@ export class VirtualHost {
     );
   }
 
-  private common(now: number, metric: string) {
+  private origin(): Origin {
     return {
-      "@timestamp": new Date(now).toISOString(),
       host: { name: this.name, architecture: this.profile.arch },
       agent: { type: "telemetry-simulator", version: AGENT_VERSION },
-      event: { dataset: `telemetry.${metric}` },
     };
   }
 
-  private message(metric: string, system: object, now: number): PendingMessage {
-    return {
-      topic: sampleTopic(this.name, metric),
-      payload: Buffer.from(JSON.stringify({ ...this.common(now, metric), system: { [metric]: system } })),
-    };
+  /**
+   * Plausible fields per metric, consistent with one another (load follows CPU, temperature lags
+   * it). A metric without a model here is drawn from its schema (synthetic-fields.ts); undefined
+   * means the host has no such sensor.
+   */
+  private readonly models: { [M in MetricName]?: () => MetricFields<M> | undefined } = {
+    cpu: () => {
+      const busy = round4(this.busy);
+      const user = round4(busy * 0.7);
+      return {
+        cores: this.profile.cores,
+        total: { norm: { pct: busy } },
+        user: { norm: { pct: user } },
+        system: { norm: { pct: round4(busy - user) } },
+        iowait: { norm: { pct: 0 } },
+        idle: { norm: { pct: round4(1 - busy) } },
+        per_core: {
+          busy: {
+            pct: Array.from({ length: this.profile.cores }, () =>
+              round4(clamp01(busy + (this.random() - 0.5) * 0.2)),
+            ),
+          },
+        },
+      };
+    },
+    load: () => {
+      const { cores } = this.profile;
+      const [one, five, fifteen] = this.load;
+      return {
+        "1": round4(one),
+        "5": round4(five),
+        "15": round4(fifteen),
+        cores,
+        norm: { "1": round4(one / cores), "5": round4(five / cores), "15": round4(fifteen / cores) },
+      };
+    },
+    memory: () => {
+      const { memory } = this.profile;
+      const available = Math.round(memory - this.memoryUsed);
+      // Page cache takes a fifth of what is available: counted in used, not in actual.used.
+      const free = Math.round(available * 0.8);
+      return {
+        total: memory,
+        free,
+        used: usage(memory, free),
+        actual: { free: available, used: usage(memory, available) },
+      };
+    },
+    temperature: () =>
+      this.profile.sensor === "none"
+        ? undefined
+        : {
+            celsius: round1(this.celsius),
+            max: { celsius: round1(this.celsius + 2) },
+            sensor: this.profile.sensor,
+          },
+  };
+
+  private fields<M extends MetricName>(metric: M): MetricFields<M> | undefined {
+    const model = this.models[metric] as (() => MetricFields<M> | undefined) | undefined;
+    return model ? model() : syntheticFields(metric, this.random);
   }
 
   /** One interval's samples, one message per metric, as the real agent publishes them. */
   samples(now: number, intervalMs: number): PendingMessage[] {
     this.step(now, intervalMs);
-    const { cores, memory } = this.profile;
-    const available = Math.round(memory - this.memoryUsed);
-    // Page cache takes a fifth of what is available: counted in used, not in actual.used.
-    const free = Math.round(available * 0.8);
-    const busy = round4(this.busy);
-    const user = round4(busy * 0.7);
-    const system = round4(busy - user);
-    const perCore = Array.from({ length: cores }, () => round4(clamp01(busy + (this.random() - 0.5) * 0.2)));
-    const out = [
-      this.message(
-        "cpu",
-        {
-          cores,
-          total: { norm: { pct: busy } },
-          user: { norm: { pct: user } },
-          system: { norm: { pct: system } },
-          iowait: { norm: { pct: 0 } },
-          idle: { norm: { pct: round4(1 - busy) } },
-          per_core: { busy: { pct: perCore } },
-        },
-        now,
-      ),
-      this.message(
-        "load",
-        {
-          "1": round4(this.load[0]),
-          "5": round4(this.load[1]),
-          "15": round4(this.load[2]),
-          cores,
-          norm: {
-            "1": round4(this.load[0] / cores),
-            "5": round4(this.load[1] / cores),
-            "15": round4(this.load[2] / cores),
-          },
-        },
-        now,
-      ),
-      this.message(
-        "memory",
-        {
-          total: memory,
-          free,
-          used: usage(memory, free),
-          actual: { free: available, used: usage(memory, available) },
-        },
-        now,
-      ),
-    ];
-    if (this.profile.sensor !== "none")
-      out.push(
-        this.message(
-          "temperature",
-          {
-            celsius: round1(this.celsius),
-            max: { celsius: round1(this.celsius + 2) },
-            sensor: this.profile.sensor,
-          },
-          now,
-        ),
-      );
+    const out: PendingMessage[] = [];
+    for (const metric of METRIC_NAMES) {
+      const fields = this.fields(metric);
+      if (fields !== undefined) out.push(sampleMessage(metric, this.origin(), fields, now));
+    }
     return out;
   }
 
   /** The retained status, as the real agent keeps it. */
   status(state: "online" | "offline", now: number, intervalMs: number): PendingMessage {
-    const message: StatusMessage = {
-      ...this.common(now, "status"),
-      event: { dataset: "telemetry.status" },
-      telemetry: {
-        status: state,
-        interval: { ms: intervalMs },
-        sensors: { cpu: "procfs", load: "procfs", memory: "procfs", temperature: this.profile.sensor },
-        buffer: { dropped: 0 },
-      },
-    } as StatusMessage;
-    return { topic: statusTopic(this.name), payload: Buffer.from(JSON.stringify(message)), retain: true };
+    const sensors = Object.fromEntries(
+      METRIC_NAMES.map((metric) => [metric, metric === "temperature" ? this.profile.sensor : "procfs"]),
+    );
+    return statusWireMessage(
+      status(
+        this.origin(),
+        { status: state, interval: { ms: intervalMs }, sensors, buffer: { dropped: 0 } },
+        now,
+      ),
+    );
   }
 }

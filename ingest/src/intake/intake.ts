@@ -3,7 +3,7 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import type { Logger } from "pino";
 import { SUBSCRIPTION, decodeMessage } from "@cluster-telemetry/contract";
 import type { IngestConfig } from "../config/ingest-config.ts";
-import { deadLetterDocument, sampleDocument, type IndexedDocument } from "../documents.ts";
+import { deadLetterDocument, sampleDocuments, type IndexedDocument } from "../documents.ts";
 import type { IngestMetrics } from "../ops/metrics.ts";
 import { isConnectionError, type Backends } from "../ops/backends.ts";
 import { HeldAcks, type HeldAck } from "./held-acks.ts";
@@ -31,7 +31,7 @@ export interface IntakeDeps {
 const RECEIVE_MAXIMUM = 1000;
 
 interface Held {
-  document: IndexedDocument;
+  documents: IndexedDocument[];
   ack: HeldAck | undefined;
   /** PUBACKs belong to the connection that received the message; after a reconnect the broker resends. */
   connection: number;
@@ -156,10 +156,10 @@ export class Intake {
 
   private accept(packet: IPublishPacket, acks: HeldAcks, done: (error?: Error) => void): void {
     this.deps.metrics.received.inc();
-    const document = this.toDocument(packet);
+    const documents = this.toDocuments(packet);
     const ack = acks.hold(() => done());
     if (this.batch.length === 0) this.batchSince = performance.now();
-    this.batch.push({ document, ack, connection: this.connection });
+    this.batch.push({ documents, ack, connection: this.connection });
     this.schedule();
   }
 
@@ -184,11 +184,12 @@ export class Intake {
     }
   }
 
-  private toDocument(packet: IPublishPacket): IndexedDocument {
+  /** A message's documents: one, or one per entity of a per-entity sample; a dead letter when invalid. */
+  private toDocuments(packet: IPublishPacket): IndexedDocument[] {
     const { metrics, log } = this.deps;
     const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
     const decoded = decodeMessage(packet.topic, payload, { retained: packet.retain });
-    if (decoded.ok) return sampleDocument(decoded, this.config.namespace);
+    if (decoded.ok) return sampleDocuments(decoded, this.config.namespace);
     const text = payload.toString("utf8");
     metrics.invalid.inc({ reason: decoded.code });
     log.warn(
@@ -201,14 +202,16 @@ export class Intake {
       },
       "invalid message; dead-lettering it",
     );
-    return deadLetterDocument(
-      packet.topic,
-      text,
-      decoded.reason,
-      this.config.namespace,
-      decoded.host,
-      decoded.code,
-    );
+    return [
+      deadLetterDocument(
+        packet.topic,
+        text,
+        decoded.reason,
+        this.config.namespace,
+        decoded.host,
+        decoded.code,
+      ),
+    ];
   }
 
   /** One Redis write for the whole batch, then its PUBACKs; the next batch is scheduled after it. */
@@ -221,7 +224,7 @@ export class Intake {
     // Hold the acknowledgements until the messages are durable; while Redis is away, the broker keeps them.
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.deps.store(held.map((h) => h.document));
+        await this.deps.store(held.flatMap((h) => h.documents));
         break;
       } catch (error) {
         if (attempt === 0)

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import { pino } from "pino";
-import { sampleDocument } from "../../../ingest/src/documents.ts";
+import { sampleDocuments } from "../../../ingest/src/documents.ts";
 import { Indexer } from "../../../ingest/src/indexer/indexer.ts";
 import { createMetrics } from "../../../ingest/src/ops/metrics.ts";
 import type { BatchStore } from "../../../ingest/src/queue/staging.ts";
@@ -36,7 +36,9 @@ describe("Indexer against a real Elasticsearch", () => {
     const metrics = createMetrics();
     const indexer = new Indexer(es, unusedStore, namespace, metrics, log);
     const host = uniqueName("node-");
-    const documents = Array.from({ length: 40 }, (_, seq) => sampleDocument(valid(host, seq), namespace));
+    const documents = Array.from({ length: 40 }, (_, seq) =>
+      sampleDocuments(valid(host, seq), namespace),
+    ).flat();
     // What a version that indexed a payload's text as received left in Redis: a pretty-printed
     // source spans lines, and Elasticsearch refuses the whole NDJSON body ("Malformed action/metadata line").
     const broken = { ...documents[17]!, source: JSON.stringify(JSON.parse(documents[17]!.source), null, 2) };

@@ -5,7 +5,13 @@ import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import mqtt from "mqtt";
 import type { Browser, Page } from "playwright-core";
-import { freePort, launchChromium, MosquittoService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
+import {
+  freePort,
+  launchChromium,
+  MosquittoService,
+  sharedServices,
+  uniqueName,
+} from "@cluster-telemetry/dev-stack";
 import { spawnProgram, waitFor, type ProgramProcess } from "@cluster-telemetry/dev-stack";
 import { spawnAgent } from "../agent/agent-process.ts";
 import { spawnLive, tokenFileIn, type LiveProcess } from "./live-process.ts";

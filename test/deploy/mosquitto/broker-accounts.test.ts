@@ -4,7 +4,12 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import mqtt, { type IClientOptions } from "mqtt";
 import { connect, refusal } from "./clients.ts";
-import { HEALTHCHECK_USER, INGEST_USER, startSecureBroker, type SecureBroker } from "@cluster-telemetry/dev-stack";
+import {
+  HEALTHCHECK_USER,
+  INGEST_USER,
+  startSecureBroker,
+  type SecureBroker,
+} from "@cluster-telemetry/dev-stack";
 import { waitFor } from "@cluster-telemetry/dev-stack";
 
 const passwords = {

@@ -3,7 +3,13 @@ import { connect, createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import { dataStreamName } from "../../../ingest/src/setup/index-templates.ts";
-import { freePort, MosquittoService, RedisService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
+import {
+  freePort,
+  MosquittoService,
+  RedisService,
+  sharedServices,
+  uniqueName,
+} from "@cluster-telemetry/dev-stack";
 import { Fleet, httpPortOf, spawnIngest, waitFor, waitForNoLoss, type IngestProcess } from "../fleet.ts";
 
 /** A TCP relay to the shared Elasticsearch, opened only when the test says: Elasticsearch "coming up". */

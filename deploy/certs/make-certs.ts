@@ -7,7 +7,13 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ConfigError, configuredOrExit, loadOptions, type ProgramOptions, Type } from "@cluster-telemetry/contract/config";
+import {
+  ConfigError,
+  configuredOrExit,
+  loadOptions,
+  type ProgramOptions,
+  Type,
+} from "@cluster-telemetry/contract/config";
 import { hostNameProblem } from "@cluster-telemetry/contract";
 import {
   altNamesOf,
@@ -63,7 +69,11 @@ function list(value: string, what: string, problems: string[], check = hostNameP
 const nodeNameProblem = (name: string) => hostNameProblem(name) ?? serviceNameProblem(name);
 
 export const CERTS_OPTIONS = {
-  out: { schema: Type.String({ minLength: 1 }), description: "directory for the PEM files (required)", placeholder: "dir" },
+  out: {
+    schema: Type.String({ minLength: 1 }),
+    description: "directory for the PEM files (required)",
+    placeholder: "dir",
+  },
   hosts: {
     schema: Type.String(),
     description: "broker DNS names / IPs, comma separated",
@@ -82,8 +92,16 @@ export const CERTS_OPTIONS = {
     placeholder: "name=sans",
     default: [],
   },
-  days: { schema: Type.Integer({ minimum: 1 }), description: "validity of issued certificates, in days", default: 825 },
-  caDays: { schema: Type.Integer({ minimum: 1 }), description: "validity of a new CA, in days", default: 3650 },
+  days: {
+    schema: Type.Integer({ minimum: 1 }),
+    description: "validity of issued certificates, in days",
+    default: 825,
+  },
+  caDays: {
+    schema: Type.Integer({ minimum: 1 }),
+    description: "validity of a new CA, in days",
+    default: 3650,
+  },
   force: {
     schema: Type.Boolean(),
     description: "re-issue the certificates named here even if they exist",

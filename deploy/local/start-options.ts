@@ -68,7 +68,11 @@ export const START_OPTIONS = {
     defaultText: "per checkout, in the temp dir",
   },
   fresh: { schema: Type.Boolean(), description: "wipe the data of earlier runs first", default: false },
-  check: { schema: Type.Boolean(), description: "stop once the first documents are searchable", default: false },
+  check: {
+    schema: Type.Boolean(),
+    description: "stop once the first documents are searchable",
+    default: false,
+  },
 } satisfies ProgramOptions["options"];
 
 export const START_PROGRAM: ProgramOptions<typeof START_OPTIONS> = {

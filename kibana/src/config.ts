@@ -1,5 +1,14 @@
 import { resolve } from "node:path";
-import { Duration, loadOptions, readSecretFile, Url, urlInvalid, type ConfigOf, type ProgramOptions, Type } from "@cluster-telemetry/contract/config";
+import {
+  Duration,
+  loadOptions,
+  readSecretFile,
+  Url,
+  urlInvalid,
+  type ConfigOf,
+  type ProgramOptions,
+  Type,
+} from "@cluster-telemetry/contract/config";
 
 export { ConfigError, ConfigExit } from "@cluster-telemetry/contract/config";
 
@@ -74,7 +83,8 @@ export const IMPORT_OPTIONS = {
 
 export const IMPORT_PROGRAM: ProgramOptions<typeof IMPORT_OPTIONS> = {
   name: "kibana-import",
-  description: "Imports the cluster-telemetry data view and dashboard into Kibana, overwriting earlier copies.",
+  description:
+    "Imports the cluster-telemetry data view and dashboard into Kibana, overwriting earlier copies.",
   options: IMPORT_OPTIONS,
 };
 
@@ -86,14 +96,17 @@ function importProblems(c: Partial<ConfigOf<typeof IMPORT_OPTIONS>>): string[] {
     // Printing the URL in a message would then print the secret.
     if (url.username || url.password)
       problems.push("the Kibana URL must not hold credentials; use --username with --password-file");
-    else if (url.search || url.hash) problems.push(`Kibana URL "${c.kibanaUrl}" must not have a query or fragment`);
+    else if (url.search || url.hash)
+      problems.push(`Kibana URL "${c.kibanaUrl}" must not have a query or fragment`);
   }
   if (c.apiKey !== undefined && (c.username !== undefined || c.password !== undefined))
     problems.push("give either an API key or a username and password, not both");
   else if (c.password !== undefined && c.username === undefined)
     problems.push("a password needs a username (--username or KIBANA_USERNAME)");
   else if (c.username !== undefined && c.password === undefined)
-    problems.push(`user "${c.username}" needs a password (--password-file, KIBANA_PASSWORD or KIBANA_PASSWORD_FILE)`);
+    problems.push(
+      `user "${c.username}" needs a password (--password-file, KIBANA_PASSWORD or KIBANA_PASSWORD_FILE)`,
+    );
   return problems;
 }
 

@@ -1,5 +1,13 @@
 import { hostname } from "node:os";
-import { Duration, LogLevel, Url, urlInvalid, type DefaultContext, type ProgramOptions, Type } from "@cluster-telemetry/contract/config";
+import {
+  Duration,
+  LogLevel,
+  Url,
+  urlInvalid,
+  type DefaultContext,
+  type ProgramOptions,
+  Type,
+} from "@cluster-telemetry/contract/config";
 import { AGENT_VERSION } from "../version.ts";
 
 const MQTT_SCHEMES = ["mqtt", "mqtts", "ws", "wss"];
@@ -157,5 +165,6 @@ export const AGENT_PROGRAM: ProgramOptions<typeof AGENT_OPTIONS> = {
   version: AGENT_VERSION,
   options: AGENT_OPTIONS,
   configFileEnv: "TELEMETRY_AGENT_CONFIG",
-  epilogue: "Also: telemetry-agent simulate [options]  publishes for a fleet of virtual hosts (simulate --help).",
+  epilogue:
+    "Also: telemetry-agent simulate [options]  publishes for a fleet of virtual hosts (simulate --help).",
 };

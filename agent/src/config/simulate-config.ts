@@ -1,4 +1,10 @@
-import { Duration, loadOptions, type ConfigOf, type ProgramOptions, Type } from "@cluster-telemetry/contract/config";
+import {
+  Duration,
+  loadOptions,
+  type ConfigOf,
+  type ProgramOptions,
+  Type,
+} from "@cluster-telemetry/contract/config";
 import type { SimulationOptions } from "../simulate/fleet-simulator.ts";
 import { agentProblems, type AgentConfig } from "./agent-config.ts";
 import { AGENT_OPTIONS, AGENT_PROGRAM } from "./agent-options.ts";
@@ -11,7 +17,12 @@ export interface SimulationConfig {
 
 /** The simulator's own options; the agent's connection options (broker, interval, TLS, …) come with them. */
 export const SIMULATION_OPTIONS = {
-  hosts: { schema: Type.Integer({ minimum: 1 }), description: "virtual hosts", fileKey: false, default: 1000 },
+  hosts: {
+    schema: Type.Integer({ minimum: 1 }),
+    description: "virtual hosts",
+    fileKey: false,
+    default: 1000,
+  },
   connections: {
     schema: Type.Integer({ minimum: 1 }),
     description: "MQTT connections the hosts share",

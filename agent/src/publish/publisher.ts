@@ -112,7 +112,6 @@ export class Publisher {
     return this.config.password;
   }
 
-
   /** Queues one sample; it goes out now if connected, else when the broker is back. */
   enqueue(message: PendingMessage): void {
     // mqtt.js does not check outgoing packets against the broker's limit, and would resend an

@@ -1,6 +1,11 @@
 import { arch } from "node:os";
 import type { Logger } from "pino";
-import { sampleTopic, schemaProblems, type MetricName, type StatusMessage } from "@cluster-telemetry/contract";
+import {
+  sampleTopic,
+  schemaProblems,
+  type MetricName,
+  type StatusMessage,
+} from "@cluster-telemetry/contract";
 import type { Collector } from "../collectors/index.ts";
 import { AGENT_VERSION } from "../version.ts";
 

@@ -35,7 +35,7 @@ export function parseDuration(value: string | number): number | undefined {
   if (typeof value === "number") return Number.isFinite(value) ? Math.round(value * 1000) : undefined;
   if (BARE_NUMBER.test(value)) return Math.round(Number(value) * 1000);
   // ms() reads "10 s" and "10 seconds" too; a space-free unit keeps flags and env values tidy.
-  const parsed = /^\s*-?[\d.]+\s*[a-z]+\s*$/i.test(value) ? ms(value as ms.StringValue) : undefined;
+  const parsed = /^-?[\d.]+[a-z]+$/i.test(value.trim()) ? ms(value as ms.StringValue) : undefined;
   return typeof parsed === "number" && Number.isFinite(parsed) ? Math.round(parsed) : undefined;
 }
 

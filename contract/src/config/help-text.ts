@@ -8,7 +8,12 @@ interface HelpEntry {
 }
 
 /** Where an option is set besides its flag, and its default: "(env: X; file: x; default: y)". */
-function whereAndDefault(key: string, spec: OptionSpec, program: ProgramOptions, flag: string | undefined): string {
+function whereAndDefault(
+  key: string,
+  spec: OptionSpec,
+  program: ProgramOptions,
+  flag: string | undefined,
+): string {
   const parts: string[] = [];
   const envs = envsOf(spec);
   // An option without a flag is listed under its variable already.
@@ -41,7 +46,8 @@ export function helpText(program: ProgramOptions): string {
       text: `JSON config file; its keys are the file: names above (env: ${program.configFileEnv}; default: none)`,
     });
   entries.push({ usage: "-h, --help", text: "print this help and exit" });
-  if (program.version !== undefined) entries.push({ usage: "-V, --version", text: "print the version and exit" });
+  if (program.version !== undefined)
+    entries.push({ usage: "-V, --version", text: "print the version and exit" });
   const width = Math.max(...[...entries, ...envOnly].map((e) => e.usage.length)) + 2;
   const lines = (list: HelpEntry[]) => list.map((e) => `  ${e.usage.padEnd(width)}${e.text}`).join("\n");
   return [

@@ -35,7 +35,11 @@ export function loadOptions<T extends OptionTable>(
 ): ConfigOf<T> {
   const problems: string[] = [];
   const flags = readFlags(program, argv, problems);
-  const file = readConfigFile(program, flags.get("--config") ?? envValue(env, program.configFileEnv), problems);
+  const file = readConfigFile(
+    program,
+    flags.get("--config") ?? envValue(env, program.configFileEnv),
+    problems,
+  );
   const values: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(program.options)) {
     const source = sourceOf(key, spec, program, flags, env, file);
@@ -56,7 +60,11 @@ const envValue = (env: NodeJS.ProcessEnv, name: string | undefined) =>
 
 type FlagValue = string | boolean | string[];
 
-function readFlags(program: ProgramOptions, argv: readonly string[], problems: string[]): Map<string, FlagValue> {
+function readFlags(
+  program: ProgramOptions,
+  argv: readonly string[],
+  problems: string[],
+): Map<string, FlagValue> {
   const known = new Map<string, OptionSpec | "help" | "version" | "config">();
   known.set("--help", "help");
   if (program.version !== undefined) known.set("--version", "version");
@@ -77,7 +85,13 @@ function readFlags(program: ProgramOptions, argv: readonly string[], problems: s
   }
   // `npx telemetry-agent -- --once` passes the `--` through; the flags follow it.
   const args = argv[0] === "--" ? argv.slice(1) : [...argv];
-  const { tokens } = parseArgs({ args, options: parseOptions, strict: false, allowPositionals: true, tokens: true });
+  const { tokens } = parseArgs({
+    args,
+    options: parseOptions,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const flags = new Map<string, FlagValue>();
   let afterUnknown = false;
   for (const token of tokens) {
@@ -125,9 +139,7 @@ function readConfigFile(program: ProgramOptions, path: unknown, problems: string
     problems.push(`config file ${path}: must hold a JSON object`);
     return undefined;
   }
-  const keys = new Set(
-    Object.entries(program.options).map(([key, spec]) => fileKeyOf(key, spec, program)),
-  );
+  const keys = new Set(Object.entries(program.options).map(([key, spec]) => fileKeyOf(key, spec, program)));
   const unknown = Object.keys(values).filter((k) => !keys.has(k));
   if (unknown.length > 0) problems.push(`config file ${path}: unknown keys ${unknown.join(", ")}`);
   return { path, values: values as Record<string, unknown> };
@@ -220,7 +232,7 @@ function complaint(spec: OptionSpec, value: unknown): string {
     case ValueErrorType.String:
       return "must be text";
     case ValueErrorType.StringMinLength:
-      return "must not be empty";
+      return schema.minLength === 1 ? "must not be empty" : `must be at least ${schema.minLength} characters`;
     case ValueErrorType.StringPattern:
       return `must match ${String(schema.pattern)}`;
     case ValueErrorType.Union: {

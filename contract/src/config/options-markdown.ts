@@ -20,10 +20,15 @@ export function optionsMarkdown(program: ProgramOptions): string {
       spec.defaultText === undefined && spec.default !== undefined && typeof spec.default !== "function"
         ? code(valueText(spec, spec.default))
         : cell(defaultTextOf(spec)),
-      cell(spec.secret ? `file holding the ${spec.description} (or the variable itself; never a flag)` : spec.description),
+      cell(
+        spec.secret
+          ? `file holding the ${spec.description} (or the variable itself; never a flag)`
+          : spec.description,
+      ),
     ];
   });
-  if (withFile) rows.push([code("--config <path>"), code(program.configFileEnv), "", "none", "JSON config file"]);
+  if (withFile)
+    rows.push([code("--config <path>"), code(program.configFileEnv), "", "none", "JSON config file"]);
   return [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
 }
 
@@ -53,11 +58,17 @@ export function optionsTableDifference(readme: string, name: string, table: stri
   const squash = (text: string) =>
     text
       .split("\n")
-      .map((l) => l.trim().replace(/ *\| */g, "|").replace(/\|:?-+:?/g, "|-"))
+      .map((l) =>
+        l
+          .trim()
+          .replace(/ *\| */g, "|")
+          .replace(/\|:?-+:?/g, "|-"),
+      )
       .filter((l) => l.length > 0);
   const have = squash(readme.slice(section.start, section.end));
   const want = squash(table);
   for (let i = 0; i < Math.max(have.length, want.length); i++)
-    if (have[i] !== want[i]) return `expected ${want[i] ?? "(end of table)"}\n     got ${have[i] ?? "(end of table)"}`;
+    if (have[i] !== want[i])
+      return `expected ${want[i] ?? "(end of table)"}\n     got ${have[i] ?? "(end of table)"}`;
   return undefined;
 }

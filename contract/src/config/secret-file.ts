@@ -13,7 +13,9 @@ export function readSecretFile(path: string, { allowEmpty = false } = {}): FileR
   try {
     text = readFileSync(path, "utf8").trim();
   } catch (error) {
-    return { problem: `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+    return {
+      problem: `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    };
   }
   if (!allowEmpty && text.length === 0) return { problem: `${path} is empty` };
   return { text };

@@ -1,4 +1,14 @@
-import { Duration, LogLevel, Namespace, NAMESPACE_INVALID, Port, Url, urlInvalid, type ProgramOptions, Type } from "@cluster-telemetry/contract/config";
+import {
+  Duration,
+  LogLevel,
+  Namespace,
+  NAMESPACE_INVALID,
+  Port,
+  Url,
+  urlInvalid,
+  type ProgramOptions,
+  Type,
+} from "@cluster-telemetry/contract/config";
 import { hostname } from "node:os";
 import { VERSION } from "../version.ts";
 

@@ -54,7 +54,8 @@ type LiveOptions = ConfigOf<typeof LIVE_OPTIONS>;
 /** What no single option can say. */
 function liveProblems(c: Partial<LiveOptions>): string[] {
   const problems: string[] = [];
-  if (c.windowMs !== undefined && c.windowMs % 60_000 !== 0) problems.push("--window must be whole minutes, e.g. 15m");
+  if (c.windowMs !== undefined && c.windowMs % 60_000 !== 0)
+    problems.push("--window must be whole minutes, e.g. 15m");
   if ((c.tlsCertFile === undefined) !== (c.tlsKeyFile === undefined))
     problems.push("TLS needs both a certificate file and a key file (--tls-cert-file, --tls-key-file)");
   if (Boolean(c.mqttCertFile) !== Boolean(c.mqttKeyFile))

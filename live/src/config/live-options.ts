@@ -1,6 +1,17 @@
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
-import { Duration, LogLevel, Namespace, NAMESPACE_INVALID, Port, Url, urlInvalid, type DefaultContext, type ProgramOptions, Type } from "@cluster-telemetry/contract/config";
+import {
+  Duration,
+  LogLevel,
+  Namespace,
+  NAMESPACE_INVALID,
+  Port,
+  Url,
+  urlInvalid,
+  type DefaultContext,
+  type ProgramOptions,
+  Type,
+} from "@cluster-telemetry/contract/config";
 import { VERSION } from "../version.ts";
 
 const MQTT_SCHEMES = ["mqtt", "mqtts", "ws", "wss"];

@@ -51,22 +51,30 @@ export interface CertsReport {
 const PUBLIC = 0o644;
 const SECRET = 0o600;
 
-/** Comma-separated names, each checked; problems go to the list, the names that pass are returned. */
-function list(value: string, what: string, problems: string[], check = hostNameProblem): string[] {
+/** Why a name cannot be a certificate's: a host name an MQTT topic level can carry, or an address. */
+function nameProblem(item: string): string | undefined {
+  const problem = hostNameProblem(item);
+  return problem && !/^[0-9a-f:.]+$/i.test(item) ? `"${item}" is not a usable name: ${problem}` : undefined;
+}
+
+/** Client certificates name nodes: a node may not carry a service's name (its CN is its MQTT user). */
+function nodeNameProblem(name: string): string | undefined {
+  const problem = serviceNameProblem(name);
+  return nameProblem(name) ?? (problem ? `"${name}" cannot be a node's name: ${problem}` : undefined);
+}
+
+/** Comma-separated names, each checked; problems go to the list, the names are returned. */
+function list(value: string, what: string, problems: string[], check = nameProblem): string[] {
   const items = value
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
   for (const item of items) {
     const problem = check(item);
-    if (problem && (check !== hostNameProblem || !/^[0-9a-f:.]+$/i.test(item)))
-      problems.push(`${what}: "${item}" is not a usable name: ${problem}`);
+    if (problem) problems.push(`${what}: ${problem}`);
   }
   return items;
 }
-
-/** Client certificates name nodes: a node may not carry a service's name (its CN is its MQTT user). */
-const nodeNameProblem = (name: string) => hostNameProblem(name) ?? serviceNameProblem(name);
 
 export const CERTS_OPTIONS = {
   out: {

@@ -5,7 +5,13 @@ import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import mqtt from "mqtt";
 import type { Browser, Page } from "playwright-core";
-import { freePort, launchChromium, MosquittoService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
+import {
+  freePort,
+  launchChromium,
+  MosquittoService,
+  sharedServices,
+  uniqueName,
+} from "@cluster-telemetry/dev-stack";
 import { spawnProgram, waitFor, type ProgramProcess } from "@cluster-telemetry/dev-stack";
 import { spawnAgent } from "../agent/agent-process.ts";
 import { spawnLive, tokenFileIn, type LiveProcess } from "./live-process.ts";
@@ -92,7 +98,7 @@ describe("the live page in a real browser, against a real broker, real agents an
       INGEST_REDIS_PREFIX: uniqueName("live"),
       ELASTICSEARCH_URL: elasticsearchUrl,
       INGEST_NAMESPACE: namespace,
-      INGEST_FLUSH_INTERVAL: "200",
+      INGEST_FLUSH_INTERVAL: "200ms",
     });
     processes.push(ingest);
     // Subscribed before the agents' first minute ends, so the history holds every host.

@@ -1,6 +1,7 @@
 import { hostNameProblem } from "@cluster-telemetry/contract";
 import { loadOptions, type ConfigOf } from "@cluster-telemetry/contract/config";
-import { AGENT_OPTIONS, AGENT_PROGRAM } from "./agent-options.ts";
+import type { AGENT_OPTIONS } from "./agent-options.ts";
+import { AGENT_PROGRAM } from "./agent-options.ts";
 
 export { ConfigError, ConfigExit } from "@cluster-telemetry/contract/config";
 

@@ -1,5 +1,6 @@
 import { loadOptions, type ConfigOf } from "@cluster-telemetry/contract/config";
-import { INGEST_OPTIONS, INGEST_PROGRAM } from "./ingest-options.ts";
+import type { INGEST_OPTIONS } from "./ingest-options.ts";
+import { INGEST_PROGRAM } from "./ingest-options.ts";
 
 export { ConfigError, ConfigExit } from "@cluster-telemetry/contract/config";
 

@@ -1,5 +1,6 @@
 import { loadOptions, type ConfigOf } from "@cluster-telemetry/contract/config";
-import { LIVE_OPTIONS, LIVE_PROGRAM } from "./live-options.ts";
+import type { LIVE_OPTIONS } from "./live-options.ts";
+import { LIVE_PROGRAM } from "./live-options.ts";
 
 export { ConfigError, ConfigExit } from "@cluster-telemetry/contract/config";
 

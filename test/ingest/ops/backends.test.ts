@@ -3,7 +3,13 @@ import { connect, createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import { dataStreamName } from "../../../ingest/src/setup/index-templates.ts";
-import { freePort, MosquittoService, RedisService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
+import {
+  freePort,
+  MosquittoService,
+  RedisService,
+  sharedServices,
+  uniqueName,
+} from "@cluster-telemetry/dev-stack";
 import { Fleet, httpPortOf, spawnIngest, waitFor, waitForNoLoss, type IngestProcess } from "../fleet.ts";
 
 /** A TCP relay to the shared Elasticsearch, opened only when the test says: Elasticsearch "coming up". */
@@ -41,7 +47,7 @@ describe("the ingest with a back end down", () => {
     INGEST_NAMESPACE: namespace,
     INGEST_REDIS_PREFIX: namespace,
     MQTT_CLIENT_ID: `ingest-${namespace}`,
-    INGEST_FLUSH_INTERVAL: "200",
+    INGEST_FLUSH_INTERVAL: "200ms",
   });
   const readiness = async (ingest: IngestProcess) => {
     const response = await fetch(`http://127.0.0.1:${httpPortOf(ingest)}/readyz`);

@@ -33,11 +33,3 @@ export function configuredOrExit<T>(program: string, load: () => T): T {
     throw error;
   }
 }
-
-/**
- * The arguments without a leading `--`: `npx telemetry-agent -- --once` passes it through, and
- * every flag after it would be an operand.
- */
-export function withoutLeadingDashes(argv: string[]): string[] {
-  return argv[0] === "--" ? argv.slice(1) : argv;
-}

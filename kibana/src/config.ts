@@ -62,7 +62,8 @@ export const IMPORT_OPTIONS = {
   apiKey: { schema: Type.String(), description: "encoded API key", secret: true, env: "KIBANA_API_KEY" },
   caFile: {
     schema: Type.String(),
-    description: "PEM of the CA that signed Kibana's certificate (default: the system's CAs)",
+    description: "PEM of the CA that signed Kibana's certificate",
+    defaultText: "the system's CAs",
     readable: true,
   },
   timeoutMs: {

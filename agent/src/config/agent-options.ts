@@ -89,7 +89,8 @@ export const AGENT_OPTIONS = {
   },
   caFile: {
     schema: Type.String(),
-    description: "CA certificate for mqtts:// (default: the system's CAs)",
+    description: "CA certificate for mqtts://",
+    defaultText: "the system's CAs",
     readable: true,
     env: "MQTT_CA_FILE",
   },

@@ -22,8 +22,8 @@ const ENTRIES: [name: string, source: string][] = [
   ["mqtt (mqtt.js 5)", 'import mqtt from "mqtt"; globalThis.keep = mqtt;'],
   ["pino", 'import { pino } from "pino"; globalThis.keep = pino;'],
   [
-    "commander + zod (config)",
-    'import * as c from "commander"; import * as z from "zod"; globalThis.keep = [c, z];',
+    "the configuration kit (TypeBox, ms)",
+    `import * as k from ${JSON.stringify(join(repo, "contract/src/config/index.ts"))}; globalThis.keep = k;`,
   ],
   [
     "the contract, not validating (agent)",

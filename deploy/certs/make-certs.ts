@@ -7,7 +7,13 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import {
+  ConfigError,
+  configuredOrExit,
+  loadOptions,
+  type ProgramOptions,
+  Type,
+} from "@cluster-telemetry/contract/config";
 import { hostNameProblem } from "@cluster-telemetry/contract";
 import {
   altNamesOf,
@@ -45,41 +51,77 @@ export interface CertsReport {
 const PUBLIC = 0o644;
 const SECRET = 0o600;
 
-function list(value: string): string[] {
+/** Why a name cannot be a certificate's: a host name an MQTT topic level can carry, or an address. */
+function nameProblem(item: string): string | undefined {
+  const problem = hostNameProblem(item);
+  return problem && !/^[0-9a-f:.]+$/i.test(item) ? `"${item}" is not a usable name: ${problem}` : undefined;
+}
+
+/** Client certificates name nodes: a node may not carry a service's name (its CN is its MQTT user). */
+function nodeNameProblem(name: string): string | undefined {
+  const problem = serviceNameProblem(name);
+  return nameProblem(name) ?? (problem ? `"${name}" cannot be a node's name: ${problem}` : undefined);
+}
+
+/** Comma-separated names, each checked; problems go to the list, the names are returned. */
+function list(value: string, what: string, problems: string[], check = nameProblem): string[] {
   const items = value
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
   for (const item of items) {
-    const problem = hostNameProblem(item);
-    if (problem && !/^[0-9a-f:.]+$/i.test(item))
-      throw new InvalidArgumentError(`"${item}" is not a usable name: ${problem}`);
+    const problem = check(item);
+    if (problem) problems.push(`${what}: ${problem}`);
   }
   return items;
 }
 
-/** Client certificates name nodes: a node may not carry a service's name (its CN is its MQTT user). */
-function clientList(value: string): string[] {
-  const names = list(value);
-  for (const name of names) {
-    const problem = serviceNameProblem(name);
-    if (problem) throw new InvalidArgumentError(`"${name}" cannot be a node's name: ${problem}`);
-  }
-  return names;
-}
+export const CERTS_OPTIONS = {
+  out: {
+    schema: Type.String({ minLength: 1 }),
+    description: "directory for the PEM files (required)",
+    placeholder: "dir",
+  },
+  hosts: {
+    schema: Type.String(),
+    description: "broker DNS names / IPs, comma separated",
+    placeholder: "names",
+    defaultText: "localhost,127.0.0.1",
+  },
+  clients: {
+    schema: Type.String(),
+    description: "client certificates to issue, comma separated (common name = MQTT user)",
+    placeholder: "names",
+    default: "",
+  },
+  server: {
+    schema: Type.Array(Type.String()),
+    description: "another TLS server certificate (repeatable)",
+    placeholder: "name=sans",
+    default: [],
+  },
+  days: {
+    schema: Type.Integer({ minimum: 1 }),
+    description: "validity of issued certificates, in days",
+    default: 825,
+  },
+  caDays: {
+    schema: Type.Integer({ minimum: 1 }),
+    description: "validity of a new CA, in days",
+    default: 3650,
+  },
+  force: {
+    schema: Type.Boolean(),
+    description: "re-issue the certificates named here even if they exist",
+    default: false,
+  },
+} satisfies ProgramOptions["options"];
 
-function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`"${value}" is not a whole number of days`);
-  return n;
-}
-
-function server(value: string, previous: Record<string, string[]>): Record<string, string[]> {
-  const [name, sans] = value.split("=", 2);
-  if (!name || !sans) throw new InvalidArgumentError(`"${value}" is not name=san,san`);
-  return { ...previous, [list(name)[0]!]: list(sans) };
-}
+const CERTS_PROGRAM: ProgramOptions<typeof CERTS_OPTIONS> = {
+  name: "npm run certs --",
+  description: "Create a private CA, the broker's certificate and client certificates for nodes.",
+  options: CERTS_OPTIONS,
+};
 
 function write(path: string, content: string, mode: number): void {
   writeFileSync(path, content, { mode });
@@ -142,47 +184,30 @@ export async function makeCerts(request: CertsRequest): Promise<CertsReport> {
 }
 
 export function parseCertsArgs(argv: string[]): CertsRequest {
-  const program = new Command("certs")
-    .description("Create a private CA, the broker's certificate and client certificates for nodes.")
-    .requiredOption("--out <dir>", "directory for the PEM files")
-    .option("--hosts <names>", "broker DNS names / IPs, comma separated", list, ["localhost", "127.0.0.1"])
-    .option("--clients <names>", "client certificates to issue (common name = MQTT user)", clientList, [])
-    .option("--server <name=sans>", "another TLS server certificate (repeatable)", server, {})
-    .option("--days <n>", "validity of issued certificates", positive, 825)
-    .option("--ca-days <n>", "validity of a new CA", positive, 3650)
-    .option("--force", "re-issue the certificates named here even if they exist", false)
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  program.parse(argv, { from: "user" });
-  const o = program.opts<{
-    out: string;
-    hosts: string[];
-    clients: string[];
-    server: Record<string, string[]>;
-    days: number;
-    caDays: number;
-    force: boolean;
-  }>();
-  return {
-    out: o.out,
-    hosts: o.hosts,
-    clients: o.clients,
-    servers: o.server,
+  const problems: string[] = [];
+  const o = loadOptions(CERTS_PROGRAM, argv, {}, (c) => (c.out === undefined ? ["--out is required"] : []));
+  const servers: Record<string, string[]> = {};
+  for (const value of o.server) {
+    const [name, sans] = value.split("=", 2);
+    if (!name || !sans) problems.push(`--server: "${value}" is not name=san,san`);
+    else servers[list(name, "--server", problems)[0]!] = list(sans, "--server", problems);
+  }
+  const request: CertsRequest = {
+    out: o.out!,
+    hosts: list(o.hosts ?? "localhost,127.0.0.1", "--hosts", problems),
+    clients: list(o.clients, "--clients", problems, nodeNameProblem),
+    servers,
     days: o.days,
     caDays: o.caDays,
     force: o.force,
-    hostsGiven: program.getOptionValueSource("hosts") === "cli",
+    hostsGiven: o.hosts !== undefined,
   };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return request;
 }
 
 async function main(): Promise<void> {
-  let request: CertsRequest;
-  try {
-    request = parseCertsArgs(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
-    throw error;
-  }
+  const request = configuredOrExit("certs", () => parseCertsArgs(process.argv.slice(2)));
   const report = await makeCerts(request);
   for (const path of report.written) process.stdout.write(`wrote ${path}\n`);
   for (const path of report.kept) process.stdout.write(`kept  ${path}\n`);

@@ -69,14 +69,14 @@ function children(
     {
       name: "agent",
       entry: "agent/src/main.ts",
-      args: ["--interval", String(options.interval)],
+      args: ["--interval", `${options.intervalMs}ms`],
       urls: [],
     },
   ];
 }
 
 async function main(): Promise<number> {
-  const options = configuredOrExit("npm start", () => parseStartOptions(process.argv.slice(2)));
+  const options = configuredOrExit("npm start", () => parseStartOptions(process.argv.slice(2), process.env));
   const dir = options.dataDir;
   const record: RunRecord = { pid: process.pid, startedAt: new Date().toISOString(), children: {} };
   const claim = await claimRun(dir, record);

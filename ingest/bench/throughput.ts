@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       INGEST_REDIS_PREFIX: ns,
       MQTT_CLIENT_ID: `bench-${ns}`,
       LOG_LEVEL: "warn",
-      INGEST_FLUSH_INTERVAL: "250",
+      INGEST_FLUSH_INTERVAL: "250ms",
     },
     stdio: "ignore",
   });

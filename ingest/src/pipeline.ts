@@ -17,6 +17,7 @@ import { Client } from "@elastic/elasticsearch";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { formatDuration } from "@cluster-telemetry/contract/config";
 import type { IngestConfig } from "./config/ingest-config.ts";
 import { Indexer } from "./indexer/indexer.ts";
 import { Intake } from "./intake/intake.ts";
@@ -45,27 +46,27 @@ export interface RunningIngest {
 export async function startIngest(config: IngestConfig, log: Logger): Promise<RunningIngest> {
   const metrics = createMetrics();
   const elasticsearch = new Client({
-    node: config.elasticsearch.url,
-    requestTimeout: config.elasticsearch.requestTimeoutMs,
-    ...(config.elasticsearch.apiKey ? { auth: { apiKey: config.elasticsearch.apiKey } } : {}),
-    ...(config.elasticsearch.caFile ? { tls: { ca: readFileSync(config.elasticsearch.caFile) } } : {}),
-    ...(config.elasticsearch.fingerprint ? { caFingerprint: config.elasticsearch.fingerprint } : {}),
+    node: config.elasticsearchUrl,
+    requestTimeout: config.requestTimeoutMs,
+    ...(config.elasticsearchApiKey ? { auth: { apiKey: config.elasticsearchApiKey } } : {}),
+    ...(config.elasticsearchCaFile ? { tls: { ca: readFileSync(config.elasticsearchCaFile) } } : {}),
+    ...(config.elasticsearchFingerprint ? { caFingerprint: config.elasticsearchFingerprint } : {}),
   });
   const backends = new Backends(
-    { broker: config.mqtt.url, Redis: config.redis.url, Elasticsearch: config.elasticsearch.url },
+    { broker: config.mqttUrl, Redis: config.redisUrl, Elasticsearch: config.elasticsearchUrl },
     log,
   );
   const redisOptions = { maxRetriesPerRequest: null, enableAutoPipelining: true } as const;
-  const redis = new Redis(config.redis.url, redisOptions);
+  const redis = new Redis(config.redisUrl, redisOptions);
   // ioredis reconnects by itself; one line when Redis goes away and one when it is back.
   redis.on("error", (error) =>
     backends.unreachable("Redis", error, "holding new messages at the broker until it answers"),
   );
   redis.on("ready", () => backends.reachable("Redis"));
-  const queueName = `${config.redis.prefix}-bulk-${config.namespace}`;
-  const connection = { url: config.redis.url };
+  const queueName = `${config.redisPrefix}-bulk-${config.namespace}`;
+  const connection = { url: config.redisUrl };
   const queue = new Queue(queueName, {
-    connection: new Redis(config.redis.url, redisOptions),
+    connection: new Redis(config.redisUrl, redisOptions),
     // Jobs retry with backoff essentially forever: Elasticsearch being down is a wait, not a loss.
     defaultJobOptions: {
       attempts: 1_000_000,
@@ -81,12 +82,12 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     else log.error({ event, err: error.message }, message);
   };
 
-  const queuedKey = `${config.redis.prefix}:queued-documents:${config.namespace}`;
+  const queuedKey = `${config.redisPrefix}:queued-documents:${config.namespace}`;
   const staging = new Staging(
     redis,
     queue,
     {
-      key: `${config.redis.prefix}:staging:${config.mqtt.clientId}`,
+      key: `${config.redisPrefix}:staging:${config.mqttClientId}`,
       queuedKey,
       batchSize: config.batchSize,
       flushIntervalMs: config.flushIntervalMs,
@@ -151,7 +152,11 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     try {
       await installTemplates(
         elasticsearch,
-        { namespace: config.namespace, retention: config.retention },
+        {
+          namespace: config.namespace,
+          // Elasticsearch's time units are the kit's: 30d stays 30d.
+          retention: config.retentionMs === undefined ? undefined : formatDuration(config.retentionMs),
+        },
         log,
       );
       templatesReady = true;

@@ -1,9 +1,16 @@
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { Command, CommanderError } from "commander";
-import { ConfigError, ConfigExit } from "@cluster-telemetry/contract/config";
+import {
+  Duration,
+  loadOptions,
+  readSecretFile,
+  Url,
+  urlInvalid,
+  type ConfigOf,
+  type ProgramOptions,
+  Type,
+} from "@cluster-telemetry/contract/config";
 
-export { ConfigError, ConfigExit };
+export { ConfigError, ConfigExit } from "@cluster-telemetry/contract/config";
 
 /**
  * The one configuration object of `kibana:import`, built from flags, then environment variables.
@@ -33,121 +40,93 @@ export const DEFAULT_SAVED_OBJECTS_FILE = resolve(
   "saved-objects",
   "cluster-telemetry.ndjson",
 );
-const DEFAULT_KIBANA_URL = "http://localhost:5601";
-const DEFAULT_TIMEOUT = "120s";
 
-/** "90s", "2m", "1500ms" or a bare number of seconds → ms; undefined when unreadable. */
-export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!match) return undefined;
-  const amount = Number(match[1]);
-  const unit = match[2] ?? "s";
-  return Math.round(amount * (unit === "ms" ? 1 : unit === "s" ? 1000 : 60_000));
-}
+/** The options of `kibana:import`, each declared once: parsing, --help and kibana/README.md's table. */
+export const IMPORT_OPTIONS = {
+  kibanaUrl: {
+    schema: Url("http", "https"),
+    invalid: urlInvalid("http", "https"),
+    description: "Kibana base URL",
+    flag: "--kibana",
+    placeholder: "url",
+    env: "KIBANA_URL",
+    default: "http://localhost:5601",
+  },
+  username: {
+    schema: Type.String({ minLength: 1 }),
+    description: "user for basic authentication",
+    placeholder: "name",
+    env: "KIBANA_USERNAME",
+  },
+  password: { schema: Type.String(), description: "user's password", secret: true, env: "KIBANA_PASSWORD" },
+  apiKey: { schema: Type.String(), description: "encoded API key", secret: true, env: "KIBANA_API_KEY" },
+  caFile: {
+    schema: Type.String(),
+    description: "PEM of the CA that signed Kibana's certificate",
+    defaultText: "the system's CAs",
+    readable: true,
+  },
+  timeoutMs: {
+    schema: Duration({ minimum: "1ms" }),
+    description: "how long to wait for Kibana, e.g. 90s, 5m",
+    flag: "--timeout",
+    default: 120_000,
+  },
+  savedObjectsFile: {
+    schema: Type.String({ minLength: 1 }),
+    description: "saved objects to import",
+    flag: "--file",
+    readable: true,
+    default: DEFAULT_SAVED_OBJECTS_FILE,
+    defaultText: "the bundled cluster-telemetry.ndjson",
+  },
+} satisfies ProgramOptions["options"];
 
-interface Flags {
-  kibana?: string;
-  username?: string;
-  passwordFile?: string;
-  apiKeyFile?: string;
-  caFile?: string;
-  timeout?: string;
-  file?: string;
-}
+export const IMPORT_PROGRAM: ProgramOptions<typeof IMPORT_OPTIONS> = {
+  name: "kibana-import",
+  description:
+    "Imports the cluster-telemetry data view and dashboard into Kibana, overwriting earlier copies.",
+  options: IMPORT_OPTIONS,
+};
 
-export function loadImportConfig(argv: string[], env: NodeJS.ProcessEnv): ImportConfig {
-  const program = new Command("kibana-import")
-    .description(
-      "Imports the cluster-telemetry data view and dashboard into Kibana, overwriting earlier copies.",
-    )
-    .option("--kibana <url>", `Kibana base URL (env KIBANA_URL; default ${DEFAULT_KIBANA_URL})`)
-    .option("--username <name>", "user for basic authentication (env KIBANA_USERNAME)")
-    .option("--password-file <path>", "file holding the user's password (env KIBANA_PASSWORD holds it)")
-    .option("--api-key-file <path>", "file holding an encoded API key (env KIBANA_API_KEY holds it)")
-    .option("--ca-file <path>", "PEM of the CA that signed Kibana's certificate")
-    .option("--timeout <duration>", `how long to wait for Kibana, e.g. 90s, 5m (default ${DEFAULT_TIMEOUT})`)
-    .option("--file <path>", "saved objects to import (default: the bundled cluster-telemetry.ndjson)")
-    .helpOption("-h, --help")
-    .exitOverride()
-    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-
-  let flags: Flags;
-  try {
-    program.parse(argv, { from: "user" });
-    flags = program.opts<Flags>();
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.help")
-        throw new ConfigExit(program.helpInformation());
-      throw new ConfigError([error.message.replace(/^error: /, "")]);
-    }
-    throw error;
-  }
-
+/** What no single option can say: a URL without credentials in it, one kind of credentials. */
+function importProblems(c: Partial<ConfigOf<typeof IMPORT_OPTIONS>>): string[] {
   const problems: string[] = [];
-  const readText = (path: string, what: string): string | undefined => {
-    try {
-      return readFileSync(path, "utf8").trim();
-    } catch (error) {
-      problems.push(`${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-      return undefined;
-    }
-  };
-
-  const kibanaUrl = checkUrl(flags.kibana ?? env.KIBANA_URL ?? DEFAULT_KIBANA_URL, problems);
-
-  const timeoutText = flags.timeout ?? DEFAULT_TIMEOUT;
-  const timeoutMs = parseDuration(timeoutText);
-  if (timeoutMs === undefined || timeoutMs <= 0)
-    problems.push(`timeout "${timeoutText}" must be a positive duration such as 90s, 5m or 1500ms`);
-
-  const username = flags.username ?? env.KIBANA_USERNAME;
-  const password = flags.passwordFile ? readText(flags.passwordFile, "password file") : env.KIBANA_PASSWORD;
-  const apiKey = flags.apiKeyFile ? readText(flags.apiKeyFile, "API key file") : env.KIBANA_API_KEY;
-  let credentials: Credentials = { kind: "none" };
-  if (apiKey !== undefined && (username !== undefined || flags.passwordFile !== undefined)) {
-    problems.push("give either an API key or a username and password, not both");
-  } else if (apiKey !== undefined) {
-    if (apiKey === "") problems.push("the API key is empty");
-    credentials = { kind: "apiKey", apiKey };
-  } else if (username !== undefined || password !== undefined) {
-    if (!username) problems.push("a password needs a username (--username or KIBANA_USERNAME)");
-    else if (password === undefined)
-      problems.push(`user "${username}" needs a password (--password-file or KIBANA_PASSWORD)`);
-    else credentials = { kind: "basic", username, password };
+  if (c.kibanaUrl !== undefined) {
+    const url = new URL(c.kibanaUrl);
+    // Printing the URL in a message would then print the secret.
+    if (url.username || url.password)
+      problems.push("the Kibana URL must not hold credentials; use --username with --password-file");
+    else if (url.search || url.hash)
+      problems.push(`Kibana URL "${c.kibanaUrl}" must not have a query or fragment`);
   }
-
-  const ca = flags.caFile ? readText(flags.caFile, "CA file") : undefined;
-  const savedObjectsFile = resolve(flags.file ?? DEFAULT_SAVED_OBJECTS_FILE);
-  readText(savedObjectsFile, "saved objects file");
-
-  if (problems.length > 0) throw new ConfigError(problems);
-  return {
-    kibanaUrl,
-    credentials,
-    ca: ca === undefined ? undefined : Buffer.from(ca),
-    timeoutMs: timeoutMs!,
-    savedObjectsFile,
-  };
+  if (c.apiKey !== undefined && (c.username !== undefined || c.password !== undefined))
+    problems.push("give either an API key or a username and password, not both");
+  else if (c.password !== undefined && c.username === undefined)
+    problems.push("a password needs a username (--username or KIBANA_USERNAME)");
+  else if (c.username !== undefined && c.password === undefined)
+    problems.push(
+      `user "${c.username}" needs a password (--password-file, KIBANA_PASSWORD or KIBANA_PASSWORD_FILE)`,
+    );
+  return problems;
 }
 
-function checkUrl(text: string, problems: string[]): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    problems.push(`Kibana URL "${text}" is not a URL`);
-    return text;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:")
-    problems.push(`Kibana URL "${text}" must start with http:// or https://`);
-  if (url.username || url.password) {
-    // Printing the URL in a message would then print the secret.
-    problems.push("the Kibana URL must not hold credentials; use --username with --password-file");
-    return `${url.protocol}//${url.host}`;
-  }
-  if (url.search || url.hash) problems.push(`Kibana URL "${text}" must not have a query or fragment`);
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
+export function loadImportConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ImportConfig {
+  const c = loadOptions(IMPORT_PROGRAM, argv, env, importProblems);
+  const url = new URL(c.kibanaUrl);
+  const ca = c.caFile === undefined ? undefined : readSecretFile(c.caFile);
+  return {
+    kibanaUrl: `${url.origin}${url.pathname}`.replace(/\/+$/, ""),
+    credentials:
+      c.apiKey !== undefined
+        ? { kind: "apiKey", apiKey: c.apiKey }
+        : c.username !== undefined && c.password !== undefined
+          ? { kind: "basic", username: c.username, password: c.password }
+          : { kind: "none" },
+    ca: ca && "text" in ca ? Buffer.from(ca.text) : undefined,
+    timeoutMs: c.timeoutMs,
+    savedObjectsFile: resolve(c.savedObjectsFile),
+  };
 }
 
 export function loadImportConfigFromProcess(): ImportConfig {

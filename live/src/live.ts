@@ -29,9 +29,11 @@ export interface RunningLive {
 }
 
 export async function startLive(config: LiveConfig, log: Logger): Promise<RunningLive> {
+  // The rings and the page count whole minutes; the config checked the window is one.
+  const windowMinutes = config.windowMs / 60_000;
   const fleet: Fleet = new Fleet({
     maxHosts: config.maxHosts,
-    windowMinutes: config.windowMinutes,
+    windowMinutes,
     hotCelsius: config.hotCelsius,
     onLimit: (host, refused) =>
       log.warn(
@@ -44,7 +46,7 @@ export async function startLive(config: LiveConfig, log: Logger): Promise<Runnin
   const hub = new PushHub(
     fleet,
     {
-      windowMinutes: config.windowMinutes,
+      windowMinutes,
       hotCelsius: config.hotCelsius,
       brokerConnected: () => subscriber.connected,
     },
@@ -60,7 +62,7 @@ export async function startLive(config: LiveConfig, log: Logger): Promise<Runnin
     auth,
     metrics,
     log,
-    windowMinutes: config.windowMinutes,
+    windowMinutes,
   });
   const port = portOf(server);
   const host = config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host;
@@ -78,7 +80,7 @@ export async function startLive(config: LiveConfig, log: Logger): Promise<Runnin
   );
 
   // The history first, so that live samples append to it in order.
-  if (config.elasticsearch) await loadHistory(config.elasticsearch, fleet, config.windowMinutes, log);
+  if (config.elasticsearch) await loadHistory(config.elasticsearch, fleet, windowMinutes, log);
   subscriber.start();
 
   let refused = 0;

@@ -9,7 +9,7 @@ const root = resolve(import.meta.dirname, "..", "..");
 
 function help(): string {
   try {
-    parseStartOptions(["--help"]);
+    parseStartOptions(["--help"], {});
   } catch (error) {
     if (error instanceof ConfigExit) return error.output;
   }
@@ -38,7 +38,7 @@ describe("npm start's options", () => {
 
   it("rejects an interval below a second and a namespace Elasticsearch would refuse, both at once", () => {
     assert.throws(
-      () => parseStartOptions(["--interval", "0", "--namespace", "Bad-Name"]),
+      () => parseStartOptions(["--interval", "0", "--namespace", "Bad-Name"], {}),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
         assert.equal(error.problems.length, 2);

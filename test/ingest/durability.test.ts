@@ -51,7 +51,7 @@ function ingestEnv(
     INGEST_REDIS_PREFIX: namespace,
     MQTT_CLIENT_ID: `ingest-${namespace}`,
     INGEST_BATCH_SIZE: "100",
-    INGEST_FLUSH_INTERVAL: "200",
+    INGEST_FLUSH_INTERVAL: "200ms",
     ...extra,
   };
 }

@@ -25,7 +25,7 @@ export async function subscribedIngest(brokerUrl: string, namespace: string): Pr
     INGEST_NAMESPACE: namespace,
     MQTT_CLIENT_ID: uniqueName("ingest-"),
     INGEST_REDIS_PREFIX: namespace,
-    INGEST_FLUSH_INTERVAL: "200",
+    INGEST_FLUSH_INTERVAL: "200ms",
   });
   await waitFor("the ingest to subscribe", () => ingest.output().includes('"event":"broker_connected"'));
   return ingest;

@@ -37,7 +37,7 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
     MQTT_CLIENT_ID: clientId,
     INGEST_REDIS_PREFIX: namespace,
     INGEST_BATCH_SIZE: "200",
-    INGEST_FLUSH_INTERVAL: "200",
+    INGEST_FLUSH_INTERVAL: "200ms",
   });
   const es = new Client({ node: services.elasticsearchUrl, requestTimeout: 30_000 });
   const loadStream = dataStreamName("load", namespace);

@@ -96,7 +96,7 @@ describe("telemetry-ingest with TLS and credentials towards the broker and Elast
       ELASTICSEARCH_API_KEY_FILE: join(dir, "es.key"),
       INGEST_NAMESPACE: namespace,
       INGEST_BATCH_SIZE: "50",
-      INGEST_FLUSH_INTERVAL: "200",
+      INGEST_FLUSH_INTERVAL: "200ms",
       LOG_LEVEL: "debug",
     });
     await waitFor("the ingest to subscribe", () => ingest.output().includes('"event":"broker_connected"'));

@@ -20,7 +20,7 @@ export async function startDashboardIngest(
     MQTT_CLIENT_ID: uniqueName("ingest-"),
     INGEST_REDIS_PREFIX: namespace,
     INGEST_BATCH_SIZE: String(batchSize),
-    INGEST_FLUSH_INTERVAL: "100",
+    INGEST_FLUSH_INTERVAL: "100ms",
   });
   await waitFor("the ingest to subscribe", () => ingest.output().includes('"event":"broker_connected"'));
   return ingest;

@@ -203,8 +203,8 @@ describe("kibana:import against Kibana's HTTP API", () => {
     ]);
     assert.equal(bad.code, 2);
     assert.match(bad.output, /must not hold credentials/);
-    assert.match(bad.output, /timeout "soon" must be a positive duration/);
-    assert.match(bad.output, /password file .*missing: ENOENT/);
+    assert.match(bad.output, /--timeout: must be a duration such as 10s, 500ms or 7d .*\(got soon\)/);
+    assert.match(bad.output, /--password-file: cannot read .*missing \(ENOENT\)/);
     assert.ok(!bad.output.includes("hunter2"));
   });
 });

@@ -98,7 +98,7 @@ describe("the live page in a real browser, against a real broker, real agents an
       INGEST_REDIS_PREFIX: uniqueName("live"),
       ELASTICSEARCH_URL: elasticsearchUrl,
       INGEST_NAMESPACE: namespace,
-      INGEST_FLUSH_INTERVAL: "200",
+      INGEST_FLUSH_INTERVAL: "200ms",
     });
     processes.push(ingest);
     // Subscribed before the agents' first minute ends, so the history holds every host.

@@ -1,7 +1,13 @@
-import { Command, CommanderError } from "commander";
-import { z } from "zod";
+import {
+  Duration,
+  loadOptions,
+  type ConfigOf,
+  type ProgramOptions,
+  Type,
+} from "@cluster-telemetry/contract/config";
 import type { SimulationOptions } from "../simulate/fleet-simulator.ts";
-import { ConfigError, ConfigExit, loadAgentConfig, type AgentConfig } from "./agent-config.ts";
+import { agentProblems, type AgentConfig } from "./agent-config.ts";
+import { AGENT_OPTIONS, AGENT_PROGRAM } from "./agent-options.ts";
 
 export interface SimulationConfig {
   simulation: SimulationOptions;
@@ -9,78 +15,81 @@ export interface SimulationConfig {
   connection: AgentConfig;
 }
 
-const Simulation = z.object({
-  hosts: z.coerce.number().int().min(1, "hosts must be at least 1"),
-  connections: z.coerce.number().int().min(1, "connections must be at least 1"),
-  duration: z.coerce.number().positive("duration must be positive").optional(),
-  prefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, "prefix must be a valid start of a host name"),
-  offlineRate: z.coerce.number().min(0).max(1, "offline rate is a probability between 0 and 1"),
-  seed: z.coerce.number().int(),
-});
+/** The simulator's own options; the agent's connection options (broker, interval, TLS, …) come with them. */
+export const SIMULATION_OPTIONS = {
+  hosts: {
+    schema: Type.Integer({ minimum: 1 }),
+    description: "virtual hosts",
+    fileKey: false,
+    default: 1000,
+  },
+  connections: {
+    schema: Type.Integer({ minimum: 1 }),
+    description: "MQTT connections the hosts share",
+    fileKey: false,
+    default: 20,
+  },
+  durationMs: {
+    schema: Duration({ minimum: "1ms" }),
+    description: "stop after this long",
+    flag: "--duration",
+    fileKey: false,
+    defaultText: "until Ctrl-C",
+  },
+  prefix: {
+    schema: Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9_-]*$" }),
+    invalid: "must be a valid start of a host name",
+    description: "host names are <prefix>-<n>",
+    placeholder: "name",
+    fileKey: false,
+    default: "sim",
+  },
+  offlineRate: {
+    schema: Type.Number({ minimum: 0, maximum: 1 }),
+    description: "chance per host and interval of going offline for a while",
+    placeholder: "p",
+    fileKey: false,
+    default: 0.0005,
+  },
+  seed: {
+    schema: Type.Integer(),
+    description: "random seed: the same seed gives the same fleet",
+    fileKey: false,
+    default: 1,
+  },
+} satisfies ProgramOptions["options"];
 
-const OWN = ["--hosts", "--connections", "--duration", "--prefix", "--offline-rate", "--seed"];
+// Each virtual host reports its own name, and client ids derive from the prefix.
+const { host: _host, clientId: _clientId, once: _once, ...CONNECTION_OPTIONS } = AGENT_OPTIONS;
+
+export const SIMULATE_PROGRAM = {
+  name: "telemetry-agent simulate",
+  description: "Publishes realistic samples for many virtual hosts over a few MQTT connections.",
+  options: { ...SIMULATION_OPTIONS, ...CONNECTION_OPTIONS },
+  configFileEnv: AGENT_PROGRAM.configFileEnv,
+} satisfies ProgramOptions;
 
 /**
- * `telemetry-agent simulate …`: the simulator's own flags, and everything else (broker, interval,
- * credentials, TLS) read by the agent's config, so a simulated fleet connects as agents do.
+ * `telemetry-agent simulate …`: the simulator's own options, and the agent's connection options
+ * (broker, interval, credentials, TLS), so a simulated fleet connects as agents do.
  */
-export function loadSimulationConfig(argv: string[], env: NodeJS.ProcessEnv): SimulationConfig {
-  const own: string[] = [];
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const name = arg.split("=")[0]!;
-    if (OWN.includes(name)) {
-      own.push(arg);
-      if (!arg.includes("=") && i + 1 < argv.length) own.push(argv[++i]!);
-    } else rest.push(arg);
-  }
-  const program = new Command("telemetry-agent simulate")
-    .description("Publishes realistic samples for many virtual hosts over a few MQTT connections.")
-    .option("--hosts <n>", "virtual hosts", "1000")
-    .option("--connections <n>", "MQTT connections the hosts share", "20")
-    .option("--duration <seconds>", "stop after this long (default: until Ctrl-C)")
-    .option("--prefix <name>", "host names are <prefix>-<n>", "sim")
-    .option("--offline-rate <p>", "chance per host and interval of going offline for a while", "0.0005")
-    .option("--seed <n>", "random seed: the same seed gives the same fleet", "1")
-    .exitOverride()
-    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  if (rest.includes("--help") || rest.includes("-h")) {
-    throw new ConfigExit(
-      `${program.helpInformation()}\nConnection options (--broker, --interval, --username, TLS, …) are the agent's: telemetry-agent --help\n`,
-    );
-  }
-  try {
-    program.parse(own, { from: "user" });
-  } catch (error) {
-    if (error instanceof CommanderError) throw new ConfigError([error.message.replace(/^error: /, "")]);
-    throw error;
-  }
-  const parsed = Simulation.safeParse(program.opts());
-  const problems = parsed.success ? [] : parsed.error.issues.map((i) => i.message);
-  let connection: AgentConfig | undefined;
-  try {
-    // The connection config needs a host name of its own; client ids derive from it.
-    const prefix = parsed.success ? parsed.data.prefix : "sim";
-    connection = loadAgentConfig(
-      ["--host", `${prefix}-simulator`, "--client-id", `${prefix}-simulator`, ...rest],
-      env,
-    );
-  } catch (error) {
-    if (error instanceof ConfigError) problems.push(...error.problems);
-    else throw error;
-  }
-  if (!parsed.success || !connection || problems.length > 0) throw new ConfigError(problems);
+export function loadSimulationConfig(argv: readonly string[], env: NodeJS.ProcessEnv): SimulationConfig {
+  const withHost = (c: Partial<ConfigOf<typeof SIMULATE_PROGRAM.options>>) => ({
+    ...c,
+    host: c.prefix === undefined ? undefined : `${c.prefix}-simulator`,
+  });
+  const c = loadOptions(SIMULATE_PROGRAM, argv, env, (values) => agentProblems(withHost(values)));
+  const name = `${c.prefix}-simulator`;
   return {
-    connection,
+    connection: { ...c, host: name, clientId: name, once: false },
     simulation: {
-      hosts: parsed.data.hosts,
-      connections: Math.min(parsed.data.connections, parsed.data.hosts),
-      intervalMs: connection.intervalMs,
-      durationMs: parsed.data.duration === undefined ? undefined : parsed.data.duration * 1000,
-      prefix: parsed.data.prefix,
-      offlineRate: parsed.data.offlineRate,
-      seed: parsed.data.seed,
+      hosts: c.hosts,
+      connections: Math.min(c.connections, c.hosts),
+      intervalMs: c.intervalMs,
+      durationMs: c.durationMs,
+      prefix: c.prefix,
+      offlineRate: c.offlineRate,
+      seed: c.seed,
     },
   };
 }

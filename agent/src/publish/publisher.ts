@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Logger } from "pino";
 import { MAX_PAYLOAD_BYTES, statusTopic, type StatusMessage } from "@cluster-telemetry/contract";
+import { mqttClientOptions, readSecretFile } from "@cluster-telemetry/contract/config";
 import type { AgentConfig } from "../config/agent-config.ts";
 import { reconnectDelay } from "./backoff.ts";
 import { OfflineBuffer, type MessageBuffer, type PendingMessage } from "./offline-buffer.ts";
@@ -46,16 +46,21 @@ export class Publisher {
   start(): void {
     const { config } = this;
     const options: IClientOptions = {
-      clientId: config.clientId,
-      protocolVersion: config.mqttVersion,
+      ...mqttClientOptions({
+        clientId: config.clientId,
+        protocolVersion: config.mqttVersion,
+        username: config.username,
+        password: this.password(),
+        caFile: config.caFile,
+        certFile: config.certFile,
+        keyFile: config.keyFile,
+      }),
       clean: true,
       keepalive: 30,
       connectTimeout: 10_000,
       reconnectPeriod: reconnectDelay(0),
       // Never let mqtt.js queue while offline: its store is unbounded; ours is not.
       queueQoSZero: false,
-      username: config.username,
-      password: this.password(),
       ...(this.status
         ? {
             will: {
@@ -66,13 +71,6 @@ export class Publisher {
             },
           }
         : {}),
-      ...(config.caFile ? { ca: readFileSync(config.caFile) } : {}),
-      ...(config.certFile ? { cert: readFileSync(config.certFile) } : {}),
-      ...(config.keyFile ? { key: readFileSync(config.keyFile) } : {}),
-      rejectUnauthorized: true,
-      // mqtt.js traces every packet through the debug module, whose "is this enabled?" check alone
-      // took about 4% of the ingest's CPU under load; our own logs say what matters.
-      log: () => undefined,
     };
     const client = mqtt.connect(config.broker, options);
     this.client = client;
@@ -107,14 +105,9 @@ export class Publisher {
 
   private password(): string | undefined {
     if (this.config.tokenFile) {
-      try {
-        return readFileSync(this.config.tokenFile, "utf8").trim();
-      } catch (error) {
-        this.log.error(
-          { event: "token_unreadable", err: (error as NodeJS.ErrnoException).code },
-          "cannot read the token file",
-        );
-      }
+      const reading = readSecretFile(this.config.tokenFile);
+      if ("text" in reading) return reading.text;
+      this.log.error({ event: "token_unreadable", err: reading.problem }, "cannot read the token file");
     }
     return this.config.password;
   }

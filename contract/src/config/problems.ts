@@ -1,9 +1,6 @@
-import { CommanderError, type Command } from "commander";
-
 /**
  * How every program of the project reports its configuration: every invalid value at once, exit
- * code 2; --help and --version printed, exit code 0. Shared by the agent, the ingest and the
- * dashboard import.
+ * code 2; --help and --version printed, exit code 0. Shared by every program.
  */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -35,32 +32,4 @@ export function configuredOrExit<T>(program: string, load: () => T): T {
     }
     throw error;
   }
-}
-
-/**
- * Parses a program's flags: --help and --version become ConfigExit (printed, exit 0), a flag
- * commander refuses a ConfigError (exit 2).
- */
-export function parseFlags<T>(program: Command, argv: string[]): T {
-  program.exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  try {
-    program.parse(argv, { from: "user" });
-    return program.opts<T & Record<string, unknown>>();
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.help")
-        throw new ConfigExit(program.helpInformation());
-      if (error.code === "commander.version") throw new ConfigExit(`${program.version() ?? ""}\n`);
-      throw new ConfigError([error.message.replace(/^error: /, "")]);
-    }
-    throw error;
-  }
-}
-
-/**
- * The arguments without a leading `--`: `npx telemetry-agent -- --once` passes it through, and
- * commander would take every flag after it for an operand.
- */
-export function withoutLeadingDashes(argv: string[]): string[] {
-  return argv[0] === "--" ? argv.slice(1) : argv;
 }

@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import type { Logger } from "pino";
 import { SUBSCRIPTION, decodeMessage } from "@cluster-telemetry/contract";
+import { mqttClientOptions } from "@cluster-telemetry/contract/config";
 import type { IngestConfig } from "../config/ingest-config.ts";
 import { deadLetterDocument, sampleDocuments, type IndexedDocument } from "../documents.ts";
 import type { IngestMetrics } from "../ops/metrics.ts";
@@ -77,30 +77,29 @@ export class Intake {
   }
 
   start(): void {
-    const { mqtt: m } = this.config;
+    const c = this.config;
     const options: IClientOptions = {
-      clientId: m.clientId,
-      protocolVersion: m.version,
+      ...mqttClientOptions({
+        clientId: c.mqttClientId,
+        protocolVersion: c.mqttVersion,
+        username: c.mqttUsername,
+        password: c.mqttPassword,
+        caFile: c.mqttCaFile,
+        certFile: c.mqttCertFile,
+        keyFile: c.mqttKeyFile,
+      }),
       // A persistent session: the broker queues QoS 1 messages while we are away.
       clean: false,
-      ...(m.version === 5
+      ...(c.mqttVersion === 5
         ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_SECONDS, receiveMaximum: RECEIVE_MAXIMUM } }
         : {}),
-      username: m.username,
-      password: m.password,
       reconnectPeriod: 1000,
       keepalive: 30,
       // Resubscribing ourselves on every connect, below, covers Mosquitto 2.0.11's shared
       // subscriptions of durable clients, which it does not restore.
       resubscribe: false,
-      ...(m.caFile ? { ca: readFileSync(m.caFile) } : {}),
-      ...(m.certFile ? { cert: readFileSync(m.certFile) } : {}),
-      ...(m.keyFile ? { key: readFileSync(m.keyFile) } : {}),
-      // mqtt.js traces every packet through the debug module, whose "is this enabled?" check alone
-      // took about 4% of the ingest's CPU under load; our own logs say what matters.
-      log: () => undefined,
     };
-    const client = mqtt.connect(m.url, options);
+    const client = mqtt.connect(c.mqttUrl, options);
     this.client = client;
     const acks = new HeldAcks(client);
     // Set before the connection opens: queued messages arrive right after CONNACK.
@@ -120,7 +119,7 @@ export class Intake {
       );
     };
     let lastError: Error | undefined;
-    const filter = m.shareGroup ? `$share/${m.shareGroup}/${SUBSCRIPTION}` : SUBSCRIPTION;
+    const filter = c.shareGroup ? `$share/${c.shareGroup}/${SUBSCRIPTION}` : SUBSCRIPTION;
     client.on("connect", (connack) => {
       lastError = undefined;
       this.deps.backends?.reachable("broker");
@@ -131,7 +130,7 @@ export class Intake {
       // Retained status messages come with a new subscription only (MQTT 5 Retain Handling 1): on
       // reconnecting to its session the ingest would otherwise take every host's status again.
       // Retain As Published: a sample a node published retained is seen as such, and refused.
-      const options = m.version === 5 ? { qos: 1 as const, rh: 1, rap: true } : { qos: 1 as const };
+      const options = c.mqttVersion === 5 ? { qos: 1 as const, rh: 1, rap: true } : { qos: 1 as const };
       client.subscribe(filter, options, (error) => {
         if (error) this.deps.log.error({ event: "subscribe_failed", err: error.message }, "subscribe failed");
       });

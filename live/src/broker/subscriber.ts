@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Logger } from "pino";
 import { SUBSCRIPTION, decodeMessage } from "@cluster-telemetry/contract";
+import { mqttClientOptions } from "@cluster-telemetry/contract/config";
 import type { LiveConfig } from "../config/live-config.ts";
 import type { Fleet } from "../state/fleet.ts";
 import type { LiveMetrics } from "../ops/metrics.ts";
@@ -30,19 +30,11 @@ export class Subscriber {
   start(): void {
     const m = this.config;
     const options: IClientOptions = {
-      clientId: m.clientId,
-      protocolVersion: m.version,
+      ...mqttClientOptions({ ...m, protocolVersion: m.version }),
       clean: true,
-      username: m.username,
-      password: m.password,
       reconnectPeriod: 1000,
       keepalive: 30,
       resubscribe: false,
-      ...(m.caFile ? { ca: readFileSync(m.caFile) } : {}),
-      ...(m.certFile ? { cert: readFileSync(m.certFile) } : {}),
-      ...(m.keyFile ? { key: readFileSync(m.keyFile) } : {}),
-      // mqtt.js's per-packet debug tracing costs CPU on every message; our own logs say what matters.
-      log: () => undefined,
     };
     const client = mqtt.connect(m.url, options);
     this.client = client;

@@ -123,7 +123,7 @@ describe("telemetry-agent simulate", () => {
   it("exits 2 and names each invalid simulator or connection option", async () => {
     const run = spawnAgent(["simulate", "--hosts", "0", "--interval", "0.1", "--broker", "http://x"]);
     assert.equal(await run.exited, 2);
-    assert.match(run.output(), /hosts must be at least 1/);
+    assert.match(run.output(), /--hosts: must be at least 1 \(got 0\)/);
     assert.match(run.output(), /interval/);
   });
 });

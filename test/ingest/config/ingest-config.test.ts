@@ -25,7 +25,7 @@ describe("the ingest's configuration", () => {
     assert.equal(loadIngestConfig([], { INGEST_INSTALL_TEMPLATES: "false" }).installTemplates, false);
     assert.equal(loadIngestConfig(["--install-templates", "true"], {}).installTemplates, true);
     assert.deepEqual(problemsOf([], { INGEST_INSTALL_TEMPLATES: "maybe" }), [
-      "install templates must be true or false",
+      "INGEST_INSTALL_TEMPLATES: must be true or false (got maybe)",
     ]);
   });
 
@@ -45,8 +45,8 @@ describe("the ingest's configuration", () => {
     );
     assert.equal(config.batchSize, 20);
     assert.equal(config.namespace, "fromenv");
-    assert.equal(config.redis.url, "redis://file:6379");
-    assert.equal(config.elasticsearch.apiKey, "c2VjcmV0");
+    assert.equal(config.redisUrl, "redis://file:6379");
+    assert.equal(config.elasticsearchApiKey, "c2VjcmV0");
   });
 
   it("lists every invalid value at once", () => {
@@ -61,30 +61,32 @@ describe("the ingest's configuration", () => {
         "--high-water",
         "5",
         "--stage-linger",
-        "500",
+        "500ms",
       ],
       {
         REDIS_URL: "http://nope",
       },
     );
     assert.ok(
-      problems.some((p) => /batch size must be at least 1/.test(p)),
+      problems.some((p) => /^--batch-size: must be at least 1 \(got 0\)$/.test(p)),
       problems.join("\n"),
     );
     assert.ok(
-      problems.some((p) => /namespace must be lower-case/.test(p)),
+      problems.some((p) => /^--namespace: must be lower-case letters, digits and _ \(got Bad-NS\)$/.test(p)),
       problems.join("\n"),
     );
     assert.ok(
-      problems.some((p) => /low water must be below high water/.test(p)),
+      problems.some((p) => /--low-water \(10\) must be below --high-water \(5\)/.test(p)),
       problems.join("\n"),
     );
     assert.ok(
-      problems.some((p) => /stage linger must be at most 100 ms/.test(p)),
+      problems.some((p) => /^--stage-linger: must be at most 100ms \(got 500ms\)$/.test(p)),
       problems.join("\n"),
     );
     assert.ok(
-      problems.some((p) => /Redis url has an unsupported scheme/.test(p)),
+      problems.some((p) =>
+        /^REDIS_URL: must be a URL starting with redis:\/\/, rediss:\/\/ \(got http:\/\/nope\)$/.test(p),
+      ),
       problems.join("\n"),
     );
   });
@@ -95,7 +97,7 @@ describe("the ingest's configuration", () => {
     assert.match(problemsOf(["--config", file]).join("\n"), /unknown keys batchsize/);
     assert.match(
       problemsOf(["--mqtt-password-file", join(dir, "none")]).join("\n"),
-      /MQTT password file .*ENOENT/,
+      /--mqtt-password-file: cannot read .*none \(ENOENT\)/,
     );
   });
 
@@ -104,7 +106,7 @@ describe("the ingest's configuration", () => {
     assert.equal(await ingest.exited, 2);
     assert.match(
       ingest.output(),
-      /^telemetry-ingest: invalid configuration:\n {2}- flush interval must be a number of ms/,
+      /^telemetry-ingest: invalid configuration:\n {2}- --flush-interval: must be a duration such as 10s/,
     );
   });
 });

@@ -47,7 +47,7 @@ describe("the ingest with a back end down", () => {
     INGEST_NAMESPACE: namespace,
     INGEST_REDIS_PREFIX: namespace,
     MQTT_CLIENT_ID: `ingest-${namespace}`,
-    INGEST_FLUSH_INTERVAL: "200",
+    INGEST_FLUSH_INTERVAL: "200ms",
   });
   const readiness = async (ingest: IngestProcess) => {
     const response = await fetch(`http://127.0.0.1:${httpPortOf(ingest)}/readyz`);

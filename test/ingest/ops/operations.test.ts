@@ -32,7 +32,7 @@ describe("operating the ingest", () => {
     INGEST_NAMESPACE: namespace,
     INGEST_REDIS_PREFIX: namespace,
     MQTT_CLIENT_ID: `ingest-${namespace}`,
-    INGEST_FLUSH_INTERVAL: "200",
+    INGEST_FLUSH_INTERVAL: "200ms",
     ...extra,
   });
   const start = async (env: NodeJS.ProcessEnv) => {

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { deadLetterDocument, type IndexedDocument } from "../documents.ts";
 import type { IngestMetrics } from "../ops/metrics.ts";
 import { parseStagedLine, type BatchJob, type BatchStore } from "../queue/staging.ts";
-import { classifyBulkItems, retryDelay } from "./bulk-outcome.ts";
+import { classifyBulkItems, refusedAsAWhole, retryDelay } from "./bulk-outcome.ts";
 
 /** The `_bulk` body: a `create` action with the deterministic id, then the source, per document. */
 export function bulkBody(documents: IndexedDocument[]): string {
@@ -19,14 +19,6 @@ function hostOf(source: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * A request-level refusal that no retry of the same request can change: every 4xx but the ones
- * that say "later" (408, 429) or "not you, the credentials" (401, 403).
- */
-function refusedAsAWhole(status: number): boolean {
-  return status >= 400 && status < 500 && ![401, 403, 408, 429].includes(status);
 }
 
 interface RefusalBody {

@@ -126,10 +126,6 @@ export class Staging {
     if (length >= this.options.batchSize) this.wake?.();
   }
 
-  async length(): Promise<number> {
-    return this.redis.llen(this.options.key);
-  }
-
   /** Documents staged or in batch lists, not yet indexed: what backpressure weighs. */
   async depth(): Promise<number> {
     const [staged, queued] = await Promise.all([

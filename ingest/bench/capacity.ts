@@ -12,8 +12,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import mqtt from "mqtt";
-import { sampleTopic } from "@cluster-telemetry/contract";
-import { dataStreamName } from "../src/setup/index-templates.ts";
+import { dataStreamFor, sampleTopic } from "@cluster-telemetry/contract";
 import { directLoad, storagePerDocument, untilIdle, type Load } from "./direct-load.ts";
 import { acknowledgeOnlyFloor } from "./floor.ts";
 import {
@@ -155,7 +154,7 @@ async function latencyUnder(s: Services, hosts: number, seconds: number, seed: n
     clientId: `probe-${run}-${seed}`,
     protocolVersion: 5,
   });
-  const index = dataStreamName("load", namespace);
+  const index = dataStreamFor("load", namespace);
   const latencies: number[] = [];
   let lastSeen = "";
   let sent = 0;

@@ -1,15 +1,27 @@
 import { hash } from "node:crypto";
-import { STATUS_LEVEL, type Decoded, type RejectionReason } from "@cluster-telemetry/contract";
-import { DEAD_LETTER_TEXT_LIMIT, dataStreamName, deadLetterDataStream } from "./setup/index-templates.ts";
+import {
+  DEAD_LETTER_DATASET,
+  STATUS_LEVEL,
+  dataStreamFor,
+  deadLetterStreamFor,
+  sampleTopic,
+  statusTopic,
+  type Decoded,
+  type RejectionReason,
+} from "@cluster-telemetry/contract";
+import { DEAD_LETTER_TEXT_LIMIT } from "./setup/index-templates.ts";
 
 /**
- * One document on its way to Elasticsearch: where it goes, its idempotent id, and its body as JSON
- * text. A valid sample's body is its MQTT payload as received (the schema allows nothing extra), so
- * the payload is parsed once, to validate it, and never serialized again.
+ * One document on its way to Elasticsearch: where it goes, its idempotent id, the MQTT topic it
+ * came from, and its body as JSON text. A valid sample's body is its MQTT payload as received (the
+ * schema allows nothing extra), so the payload is parsed once, to validate it, and never serialized
+ * again. The topic travels with the document so that one Elasticsearch refuses is dead-lettered
+ * under the topic it came from.
  */
 export interface IndexedDocument {
   index: string;
   id: string;
+  topic: string;
   source: string;
 }
 
@@ -33,8 +45,11 @@ export function sampleDocument(
 ): IndexedDocument {
   const timestamp = decoded.message["@timestamp"];
   return {
-    index: dataStreamName(decoded.kind, namespace),
+    index: dataStreamFor(decoded.kind, namespace),
     id: digest(decoded.host, decoded.kind, timestamp),
+    // The topic it was decoded from: decodeMessage accepts exactly <root>/<host>/<kind>.
+    topic:
+      decoded.kind === STATUS_LEVEL ? statusTopic(decoded.host) : sampleTopic(decoded.host, decoded.kind),
     source: decoded.kind === STATUS_LEVEL ? withIngested(decoded.message, receivedAt) : decoded.text,
   };
 }
@@ -66,14 +81,15 @@ export function deadLetterDocument(
   errorType: RejectionReason,
 ): IndexedDocument {
   return {
-    index: deadLetterDataStream(namespace),
+    index: deadLetterStreamFor(namespace),
     // The same bad message redelivered is still one dead letter.
     id: digest(topic, payload, reason),
+    topic,
     source: JSON.stringify({
       "@timestamp": new Date().toISOString(),
       ...(host ? { host: { name: host } } : {}),
       event: {
-        dataset: "telemetry.deadletter",
+        dataset: DEAD_LETTER_DATASET,
         kind: "pipeline_error",
         original: cut(payload, DEAD_LETTER_PAYLOAD_LIMIT),
       },

@@ -1,3 +1,4 @@
+import { deadLetterStreamFor } from "@cluster-telemetry/contract";
 import { errors, type Client, type estypes } from "@elastic/elasticsearch";
 import type { Job } from "bullmq";
 import type { Logger } from "pino";
@@ -44,13 +45,17 @@ export class RetryLater extends Error {
  * every item is settled; otherwise it throws and BullMQ retries it (nothing ends in the failed set).
  */
 export class Indexer {
+  private readonly deadLetterStream: string;
+
   constructor(
     private readonly client: Client,
     private readonly batches: BatchStore,
     private readonly namespace: string,
     private readonly metrics: IngestMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.deadLetterStream = deadLetterStreamFor(namespace);
+  }
 
   async process(job: Job<BatchJob>): Promise<void> {
     // An empty read: a worker settled this batch and died before completing the job.
@@ -116,7 +121,7 @@ export class Indexer {
     this.metrics.indexed.inc(indexedNow);
     this.metrics.duplicates.inc(outcome.duplicates.length);
     const deadLetters = new Set(
-      outcome.accepted.filter((i) => documents[i]!.index.startsWith("logs-telemetry.deadletter-")),
+      outcome.accepted.filter((i) => documents[i]!.index === this.deadLetterStream),
     );
     if (deadLetters.size > 0) this.metrics.deadLettered.inc(deadLetters.size);
     const rejected = outcome.rejected.map(({ position, type, reason }) => ({
@@ -133,7 +138,7 @@ export class Indexer {
   ): IndexedDocument[] {
     const next: IndexedDocument[] = [];
     for (const { document, type, reason } of refused) {
-      if (document.index.startsWith("logs-telemetry.deadletter-")) {
+      if (document.index === this.deadLetterStream) {
         this.metrics.deadLettersDropped.inc();
         this.log.error(
           { event: "dead_letter_rejected", type, reason },
@@ -145,15 +150,13 @@ export class Indexer {
         { event: "document_rejected", index: document.index, type, reason },
         "Elasticsearch rejected a document; dead-lettering it",
       );
-      const host = hostOf(document.source);
-      const topic = `telemetry/v1/${host ?? "unknown"}/${String(document.index.split(".")[1]?.split("-")[0])}`;
       next.push(
         deadLetterDocument(
-          topic,
+          document.topic,
           document.source,
           `elasticsearch_rejected: ${type}: ${reason}`,
           this.namespace,
-          host,
+          hostOf(document.source),
           "elasticsearch_rejected",
         ),
       );

@@ -22,23 +22,25 @@ import type { IndexedDocument } from "../documents.ts";
  * On Redis Cluster, give the prefix a hash tag ({…}) so that a staging list and its batches share a slot.
  */
 /**
- * A staged entry is one line: `<staged at, ms> <index> <id> <JSON source>`. The first three fields
- * never contain a space, so the batcher reads the age and the indexer builds a bulk body without
- * parsing any JSON.
+ * A staged entry is one line: `<staged at, ms> <index> <id> <topic, URI-encoded> <JSON source>`.
+ * The first four fields never contain a space (an MQTT topic may, so it is encoded), so the batcher
+ * reads the age and the indexer builds a bulk body without parsing any JSON.
  */
 export function stagedLine(document: IndexedDocument, stagedAt: number): string {
-  return `${stagedAt} ${document.index} ${document.id} ${document.source}`;
+  return `${stagedAt} ${document.index} ${document.id} ${encodeURIComponent(document.topic)} ${document.source}`;
 }
 
 export function parseStagedLine(line: string): IndexedDocument & { stagedAt: number } {
   const a = line.indexOf(" ");
   const b = line.indexOf(" ", a + 1);
   const c = line.indexOf(" ", b + 1);
+  const d = line.indexOf(" ", c + 1);
   return {
     stagedAt: Number(line.slice(0, a)),
     index: line.slice(a + 1, b),
     id: line.slice(b + 1, c),
-    source: line.slice(c + 1),
+    topic: decodeURIComponent(line.slice(c + 1, d)),
+    source: line.slice(d + 1),
   };
 }
 

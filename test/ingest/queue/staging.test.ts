@@ -4,19 +4,26 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { bulkBody } from "../../../ingest/src/indexer/indexer.ts";
 import { Staging, batchStore, parseStagedLine, stagedLine } from "../../../ingest/src/queue/staging.ts";
+import { dataStreamFor, sampleTopic } from "@cluster-telemetry/contract";
 import { sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import { waitFor } from "@cluster-telemetry/dev-stack";
 
 const document = {
-  index: "metrics-telemetry.load-default",
+  index: dataStreamFor("load", "default"),
   id: "Zm9vYmFy_-",
+  topic: sampleTopic("node-1", "load"),
   source: '{"host":{"name":"a b"},"note":"spaces and \\n escapes survive"}',
 };
 
 describe("a staged entry", () => {
-  it("round-trips index, id and the JSON source untouched, with the time it was staged", () => {
+  it("round-trips index, id, topic and the JSON source untouched, with the time it was staged", () => {
     const line = stagedLine(document, 1_700_000_000_123);
     assert.deepEqual(parseStagedLine(line), { ...document, stagedAt: 1_700_000_000_123 });
+  });
+
+  it("round-trips a dead letter's topic that holds spaces and non-ASCII characters", () => {
+    const odd = { ...document, topic: sampleTopic("a b", "température ✓") };
+    assert.deepEqual(parseStagedLine(stagedLine(odd, 1)), { ...odd, stagedAt: 1 });
   });
 });
 

@@ -19,6 +19,7 @@ import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { IngestConfig } from "./config/ingest-config.ts";
 import { Indexer } from "./indexer/indexer.ts";
+import { assertPatchableMqtt } from "./intake/held-acks.ts";
 import { Intake } from "./intake/intake.ts";
 import { createMetrics, type IngestMetrics } from "./ops/metrics.ts";
 import { Backends, isConnectionError } from "./ops/backends.ts";
@@ -43,6 +44,8 @@ export interface RunningIngest {
 }
 
 export async function startIngest(config: IngestConfig, log: Logger): Promise<RunningIngest> {
+  // Before any connection: the intake's PUBACKs depend on one mqtt.js version's internals.
+  assertPatchableMqtt();
   const metrics = createMetrics();
   const elasticsearch = new Client({
     node: config.elasticsearch.url,

@@ -10,6 +10,7 @@ import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
 import { dataStreamFor, sampleTopic } from "@cluster-telemetry/contract";
 import { buildIndexTemplates } from "../src/setup/index-templates.ts";
+import { benchLoadSample } from "./load-sample.ts";
 import { up } from "@cluster-telemetry/dev-stack";
 
 const { values } = parseArgs({ options: { messages: { type: "string", default: "20000" } } });
@@ -27,13 +28,7 @@ function pidListening(port: string): number {
   return Number(/pid=(\d+)/.exec(out)?.[1] ?? 0);
 }
 
-const doc = (host: string, seq: number, base: number) => ({
-  "@timestamp": new Date(base + seq).toISOString(),
-  host: { name: host, architecture: "x64" },
-  agent: { type: "telemetry-agent", version: "bench" },
-  event: { dataset: "telemetry.load" },
-  system: { load: { "1": 0.5, "5": 0.4, "15": 0.3, cores: 2, norm: { "1": 0.25, "5": 0.2, "15": 0.15 } } },
-});
+const doc = (host: string, seq: number, base: number) => benchLoadSample(host, base + seq);
 
 async function main(): Promise<void> {
   const services = await up();

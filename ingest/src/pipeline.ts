@@ -95,6 +95,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
       flushIntervalMs: config.flushIntervalMs,
     },
     (count) => metrics.queued.inc(count),
+    (error) => redisOrLog(error, "batch_move_failed", "cannot move a batch into the queue; retrying"),
   );
 
   const depth = () => staging.depth();
@@ -122,7 +123,8 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
           );
         }
       },
-      () => undefined,
+      // Backpressure keeps its last reading; Redis away is the outage Backends already reports.
+      (error: Error) => redisOrLog(error, "depth_read_failed", "cannot read the queue depth"),
     );
   }, 250);
   const gate = async () => {

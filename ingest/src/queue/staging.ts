@@ -109,6 +109,11 @@ export class Staging {
     private readonly queue: Queue,
     private readonly options: StagingOptions,
     private readonly onQueued: (count: number) => void,
+    /**
+     * A move or an orphan scan failed (Redis away, or refusing); the batcher retries it. Called for
+     * the first failure of a run of them, not for every retry.
+     */
+    private readonly onError: (error: Error) => void,
   ) {
     // EVALSHA after the first call: the script is not resent with every batch.
     redis.defineCommand("telemetryMoveBatch", { numberOfKeys: 3, lua: MOVE_BATCH });
@@ -169,6 +174,7 @@ export class Staging {
 
   /** Moves full batches at once, and a partial one when its oldest entry has waited a flush interval. */
   private async run(): Promise<void> {
+    let failing = false;
     while (this.running) {
       let moved = 0;
       try {
@@ -181,8 +187,11 @@ export class Staging {
           });
         }
         moved = await this.moveOne();
-      } catch {
-        // Redis away: the entries stay staged; try again after a pause.
+        failing = false;
+      } catch (error) {
+        // The entries stay staged; try again after a pause.
+        if (!failing) this.onError(error as Error);
+        failing = true;
       }
       if (moved === 0) {
         await new Promise<void>((resolve) => {

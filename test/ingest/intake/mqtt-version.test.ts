@@ -44,6 +44,11 @@ describe("the mqtt.js version the PUBACK patch relies on", () => {
     assert.equal(copies[0]![1].version, PATCHED_MQTT_VERSION);
   });
 
+  it("is the version the ingest's README names in its acknowledgement section", () => {
+    const readme = readFileSync(join(root, "ingest", "README.md"), "utf8");
+    assert.ok(readme.includes(`(${PATCHED_MQTT_VERSION}, \`PATCHED_MQTT_VERSION\``), "ingest/README.md");
+  });
+
   it("stops the ingest at start, before any connection, when another mqtt.js is loaded", async () => {
     const { mqttUrl, redisUrl, elasticsearchUrl } = sharedServices();
     const preload = pathToFileURL(join(import.meta.dirname, "other-mqtt-version.mjs")).href;

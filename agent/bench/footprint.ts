@@ -27,6 +27,7 @@ import { CpuCollector } from "../src/collectors/cpu.ts";
 import { TemperatureCollector } from "../src/collectors/temperature.ts";
 import { MosquittoService, ensureDebianBinary } from "@cluster-telemetry/dev-stack";
 import { measureImportCosts } from "./import-costs.ts";
+import { TOPIC_ROOT } from "@cluster-telemetry/contract";
 
 const { values } = parseArgs({
   options: {
@@ -303,7 +304,7 @@ async function main(): Promise<void> {
     daemons.push({
       name: flags ? `agent, node ${flags.join(" ") || "without flags"}` : "agent as the unit runs it",
       child: spawn(node!, rest, { stdio: "ignore", env }),
-      filter: `telemetry/v1/${host}/#`,
+      filter: `${TOPIC_ROOT}/${host}/#`,
     });
   }
   const [node, ...onceArgs] = agentCommand(installed, execStart, [], ["--once", "--host", "bench-bare"]);
@@ -320,7 +321,7 @@ async function main(): Promise<void> {
     child: spawn(node!, [join(dir, "bare-publisher.mjs"), broker.url, "1000", join(dir, "messages.ndjson")], {
       stdio: "ignore",
     }),
-    filter: "telemetry/v1/bench-bare/#",
+    filter: `${TOPIC_ROOT}/bench-bare/#`,
   });
   daemons.push({
     name: "node alone (an idle timer)",

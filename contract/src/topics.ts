@@ -8,7 +8,7 @@
  * HOST_NAME_MAX_LENGTH characters. Subscribers use SAMPLE_SUBSCRIPTION to receive everything.
  */
 export const TOPIC_ROOT = "telemetry/v1";
-export const STATUS_LEVEL = "status";
+export const STATUS_LEVEL = "status" as const;
 /** One filter for samples and status messages of every host. */
 export const SUBSCRIPTION = `${TOPIC_ROOT}/+/+`;
 export const HOST_NAME_MAX_LENGTH = 253;

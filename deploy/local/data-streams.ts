@@ -1,4 +1,5 @@
 import type { Client } from "@elastic/elasticsearch";
+import { deadLetterStreamFor, telemetryStreamsPattern } from "@cluster-telemetry/contract";
 
 export interface StreamCount {
   name: string;
@@ -12,7 +13,7 @@ export interface StreamCount {
  */
 export async function telemetryStreams(es: Client, namespace: string): Promise<StreamCount[]> {
   const resolved = await es.indices.resolveIndex({
-    name: [`metrics-telemetry.*-${namespace}`, `logs-telemetry.deadletter-${namespace}`],
+    name: [telemetryStreamsPattern(namespace), deadLetterStreamFor(namespace)],
     expand_wildcards: "open",
     ignore_unavailable: true,
   });

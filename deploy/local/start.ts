@@ -21,6 +21,7 @@ import { telemetryStreams, type StreamCount } from "./data-streams.ts";
 import { claimRun, endGroups, releaseRun, updateRun, type RunRecord } from "./run-state.ts";
 import { parseStartOptions, type StartOptions } from "./start-options.ts";
 import { Supervisor, type ChildSpec } from "./supervisor.ts";
+import { TOPIC_ROOT } from "@cluster-telemetry/contract";
 
 const CHILD_GRACE_MS = 15_000;
 const SERVICE_GRACE_MS = 10_000;
@@ -217,7 +218,7 @@ async function main(): Promise<number> {
       "cluster-telemetry is running.",
       ...specs.flatMap((s) => s.urls).map((u) => `  ${u}`),
       `  Elasticsearch: ${url("elasticsearch")}`,
-      `  MQTT broker:   ${url("mosquitto")}  (watch: mosquitto_sub -h 127.0.0.1 -p ${port} -v -t 'telemetry/v1/#')`,
+      `  MQTT broker:   ${url("mosquitto")}  (watch: mosquitto_sub -h 127.0.0.1 -p ${port} -v -t '${TOPIC_ROOT}/#')`,
       "  data streams:",
       ...streamLines(current),
       `  search:        curl '${url("elasticsearch")}/${current[0]!.name}/_search?size=1&sort=@timestamp:desc'`,

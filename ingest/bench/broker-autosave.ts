@@ -14,6 +14,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { VirtualHost } from "telemetry-agent/simulate";
 import { MosquittoService, freePort } from "@cluster-telemetry/dev-stack";
 import { cpuSeconds, sleep } from "./rig.ts";
+import { SUBSCRIPTION } from "@cluster-telemetry/contract";
 
 const SETTINGS: Record<string, string> = {
   "every 60 s (before)": "autosave_interval 60",
@@ -58,7 +59,7 @@ async function subscriber(url: string, online: boolean): Promise<MqttClient | un
     clean: false,
     properties: { sessionExpiryInterval: 3600, receiveMaximum: 1000 },
   });
-  await client.subscribeAsync("telemetry/v1/+/+", { qos: 1 });
+  await client.subscribeAsync(SUBSCRIPTION, { qos: 1 });
   if (online) return client;
   await client.endAsync();
   return undefined;

@@ -1,7 +1,7 @@
 // Loads that bypass the pipeline, for bench:capacity: the fleet's kind of documents bulk-indexed
 // straight into the same Elasticsearch (the ceiling, and the lean loader the pipeline's efficiency
 // is compared with), and the disk a merged document takes in each kind of data stream.
-import { decodeMessage } from "@cluster-telemetry/contract";
+import { deadLetterTemplateFor, decodeMessage, telemetryStreamsPattern } from "@cluster-telemetry/contract";
 import { VirtualHost } from "telemetry-agent/simulate";
 import { sampleDocuments, type IndexedDocument } from "../src/documents.ts";
 import { bulkBody } from "../src/indexer/indexer.ts";
@@ -41,7 +41,7 @@ function fleetDocuments(ns: string, total: number, withIds = true): IndexedDocum
 export async function installTemplates(s: Services, ns: string, timeSeries = false): Promise<void> {
   for (const t of buildIndexTemplates({ namespace: ns })) {
     const body = structuredClone(t.body);
-    if (timeSeries && !t.name.startsWith("telemetry-deadletter")) {
+    if (timeSeries && t.name !== deadLetterTemplateFor(ns)) {
       // Time series data streams: host.name is the dimension, documents are sorted and compressed by it.
       body.template.settings = {
         ...body.template.settings,
@@ -128,7 +128,7 @@ export async function storagePerDocument(s: Services, total: number, suffix: str
         throw new Error(`bulk into ${mode} failed: ${JSON.stringify(first)}`);
       }
     }
-    const index = `metrics-telemetry.*-${ns}`;
+    const index = telemetryStreamsPattern(ns);
     await s.es.indices.refresh({ index });
     await s.es.indices.forcemerge({ index, max_num_segments: 1 });
     const stats = await s.es.indices.stats({ index, metric: ["store", "docs"] });

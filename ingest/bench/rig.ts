@@ -9,6 +9,7 @@ import { Client } from "@elastic/elasticsearch";
 import { Redis } from "ioredis";
 import type { SimulationSummary } from "telemetry-agent/simulate";
 import { ElasticsearchService, MosquittoService, RedisService } from "@cluster-telemetry/dev-stack";
+import { telemetryStreamsPattern } from "@cluster-telemetry/contract";
 
 export const root = resolve(import.meta.dirname, "..", "..");
 const TICKS = 100; // USER_HZ
@@ -157,7 +158,7 @@ export async function redisMemory(redis: Redis): Promise<number> {
 
 /** Documents in the namespace's telemetry data streams (all metrics and status). */
 export async function indexedCount(es: Client, namespace: string): Promise<number> {
-  const index = `metrics-telemetry.*-${namespace}`;
+  const index = telemetryStreamsPattern(namespace);
   await es.indices.refresh({ index }).catch(() => undefined);
   return (await es.count({ index }).catch(() => ({ count: 0 }))).count;
 }

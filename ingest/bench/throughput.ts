@@ -8,8 +8,9 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
-import { sample, sampleTopic } from "@cluster-telemetry/contract";
-import { buildIndexTemplates, dataStreamName } from "../src/setup/index-templates.ts";
+import { dataStreamFor, sampleTopic } from "@cluster-telemetry/contract";
+import { buildIndexTemplates } from "../src/setup/index-templates.ts";
+import { benchLoadSample } from "./load-sample.ts";
 import { up } from "@cluster-telemetry/dev-stack";
 
 const { values } = parseArgs({ options: { messages: { type: "string", default: "20000" } } });
@@ -27,13 +28,7 @@ function pidListening(port: string): number {
   return Number(/pid=(\d+)/.exec(out)?.[1] ?? 0);
 }
 
-const doc = (host: string, seq: number, base: number) =>
-  sample(
-    "load",
-    { host: { name: host, architecture: "x64" }, agent: { type: "telemetry-agent", version: "bench" } },
-    { "1": 0.5, "5": 0.4, "15": 0.3, cores: 2, norm: { "1": 0.25, "5": 0.2, "15": 0.15 } },
-    base + seq,
-  );
+const doc = (host: string, seq: number, base: number) => benchLoadSample(host, base + seq);
 
 async function main(): Promise<void> {
   const services = await up();
@@ -58,13 +53,13 @@ async function main(): Promise<void> {
     const operations = [];
     for (let seq = from; seq < Math.min(total, from + 1000); seq++) {
       operations.push(
-        { create: { _index: dataStreamName("load", directNs) } },
+        { create: { _index: dataStreamFor("load", directNs) } },
         doc(hosts[seq % hosts.length]!, seq, base),
       );
     }
     await es.bulk({ operations });
   }
-  await es.indices.refresh({ index: dataStreamName("load", directNs) });
+  await es.indices.refresh({ index: dataStreamFor("load", directNs) });
   const directSeconds = (performance.now() - d0) / 1000;
   const directEsCpu = cpuSeconds(pids.elasticsearch) - esCpu0;
 
@@ -90,7 +85,7 @@ async function main(): Promise<void> {
     clientId: `bench-pub-${run}`,
     protocolVersion: 5,
   });
-  const index = dataStreamName("load", ns);
+  const index = dataStreamFor("load", ns);
   const count = async () => (await es.count({ index }).catch(() => ({ count: 0 }))).count;
   const cpu0 = {
     ingest: cpuSeconds(ingest.pid!),

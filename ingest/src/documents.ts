@@ -1,20 +1,28 @@
 import { hash } from "node:crypto";
 import {
+  DEAD_LETTER_DATASET,
   STATUS_LEVEL,
+  dataStreamFor,
+  deadLetterStreamFor,
   entityDocuments,
+  sampleTopic,
+  statusTopic,
   type Decoded,
   type RejectionReason,
 } from "@cluster-telemetry/contract";
-import { DEAD_LETTER_TEXT_LIMIT, dataStreamName, deadLetterDataStream } from "./setup/index-templates.ts";
+import { DEAD_LETTER_TEXT_LIMIT } from "./setup/index-templates.ts";
 
 /**
- * One document on its way to Elasticsearch: where it goes, its idempotent id, and its body as JSON
- * text. A valid sample's body is its MQTT payload as received (the schema allows nothing extra), so
- * the payload is parsed once, to validate it, and never serialized again.
+ * One document on its way to Elasticsearch: where it goes, its idempotent id, the MQTT topic it
+ * came from, and its body as JSON text. A valid sample's body is its MQTT payload as received (the
+ * schema allows nothing extra), so the payload is parsed once, to validate it, and never serialized
+ * again. The topic travels with the document so that one Elasticsearch refuses is dead-lettered
+ * under the topic it came from.
  */
 export interface IndexedDocument {
   index: string;
   id: string;
+  topic: string;
   source: string;
 }
 
@@ -38,20 +46,25 @@ export function sampleDocuments(
   receivedAt: number = Date.now(),
 ): IndexedDocument[] {
   const timestamp = decoded.message["@timestamp"];
-  const index = dataStreamName(decoded.kind, namespace);
+  const index = dataStreamFor(decoded.kind, namespace);
   if (decoded.kind === STATUS_LEVEL)
     return [
       {
         index,
         id: digest(decoded.host, decoded.kind, timestamp),
+        topic: statusTopic(decoded.host),
         source: withIngested(decoded.message, receivedAt),
       },
     ];
+  // The topic it was decoded from: decodeMessage accepts exactly <root>/<host>/<kind>.
+  const topic = sampleTopic(decoded.host, decoded.kind);
   const entities = entityDocuments(decoded.kind, decoded.message);
-  if (!entities) return [{ index, id: digest(decoded.host, decoded.kind, timestamp), source: decoded.text }];
+  if (!entities)
+    return [{ index, id: digest(decoded.host, decoded.kind, timestamp), topic, source: decoded.text }];
   return entities.map(({ entity, document }) => ({
     index,
     id: digest(decoded.host, decoded.kind, timestamp, entity),
+    topic,
     source: JSON.stringify(document),
   }));
 }
@@ -83,14 +96,15 @@ export function deadLetterDocument(
   errorType: RejectionReason,
 ): IndexedDocument {
   return {
-    index: deadLetterDataStream(namespace),
+    index: deadLetterStreamFor(namespace),
     // The same bad message redelivered is still one dead letter.
     id: digest(topic, payload, reason),
+    topic,
     source: JSON.stringify({
       "@timestamp": new Date().toISOString(),
       ...(host ? { host: { name: host } } : {}),
       event: {
-        dataset: "telemetry.deadletter",
+        dataset: DEAD_LETTER_DATASET,
         kind: "pipeline_error",
         original: cut(payload, DEAD_LETTER_PAYLOAD_LIMIT),
       },

@@ -20,6 +20,7 @@ import type { Logger } from "pino";
 import { formatDuration } from "@cluster-telemetry/contract/config";
 import type { IngestConfig } from "./config/ingest-config.ts";
 import { Indexer } from "./indexer/indexer.ts";
+import { assertPatchableMqtt } from "./intake/held-acks.ts";
 import { Intake } from "./intake/intake.ts";
 import { createMetrics, type IngestMetrics } from "./ops/metrics.ts";
 import { Backends, isConnectionError } from "./ops/backends.ts";
@@ -44,6 +45,8 @@ export interface RunningIngest {
 }
 
 export async function startIngest(config: IngestConfig, log: Logger): Promise<RunningIngest> {
+  // Before any connection: the intake's PUBACKs depend on one mqtt.js version's internals.
+  assertPatchableMqtt();
   const metrics = createMetrics();
   const elasticsearch = new Client({
     node: config.elasticsearchUrl,
@@ -93,6 +96,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
       flushIntervalMs: config.flushIntervalMs,
     },
     (count) => metrics.queued.inc(count),
+    (error) => redisOrLog(error, "batch_move_failed", "cannot move a batch into the queue; retrying"),
   );
 
   const depth = () => staging.depth();
@@ -120,7 +124,8 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
           );
         }
       },
-      () => undefined,
+      // Backpressure keeps its last reading; Redis away is the outage Backends already reports.
+      (error: Error) => redisOrLog(error, "depth_read_failed", "cannot read the queue depth"),
     );
   }, 250);
   const gate = async () => {

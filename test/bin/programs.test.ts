@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
+import { TOPIC_ROOT } from "@cluster-telemetry/contract";
 
 const root = resolve(import.meta.dirname, "..", "..");
 // Each README's commands run from its package's directory, where its bin/ is.
@@ -44,7 +45,7 @@ describe("running the programs by hand", () => {
         .split("\n")
         .map((l) => JSON.parse(l) as { topic: string });
       assert.ok(lines.some((l) => l.topic.endsWith("/cpu")));
-      assert.ok(lines.every((l) => l.topic.startsWith("telemetry/v1/")));
+      assert.ok(lines.every((l) => l.topic.startsWith(`${TOPIC_ROOT}/`)));
     }
   });
 

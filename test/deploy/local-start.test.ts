@@ -7,6 +7,7 @@ import { after, describe, it } from "node:test";
 import { freePort, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import { waitFor } from "@cluster-telemetry/dev-stack";
 import { pidAlive } from "@cluster-telemetry/dev-stack";
+import { dataStreamFor, deadLetterStreamFor, telemetryStreamsPattern } from "@cluster-telemetry/contract";
 
 const root = resolve(import.meta.dirname, "..", "..");
 
@@ -116,7 +117,7 @@ describe("npm start", () => {
     // The interval from the environment reached the agent: its status says 1000 ms.
     await waitFor("the agent's status", async () => {
       const response = await fetch(
-        `${elasticsearchUrl}/metrics-telemetry.status-${namespace}/_search?size=1`,
+        `${elasticsearchUrl}/${dataStreamFor("status", namespace)}/_search?size=1`,
       );
       const body = (await response.json()) as {
         hits?: { hits: Array<{ _source: { telemetry: { interval: { ms: number } } } }> };
@@ -127,12 +128,13 @@ describe("npm start", () => {
     const listed = [...banner.matchAll(/^ {4}(\S+) {2}(\d+) documents$/gm)].map((m) => m[1]);
     const resolved = (await (
       await fetch(
-        `${elasticsearchUrl}/_resolve/index/metrics-telemetry.*-${namespace},logs-telemetry.deadletter-${namespace}?ignore_unavailable=true`,
+        `${elasticsearchUrl}/_resolve/index/${telemetryStreamsPattern(namespace)},${deadLetterStreamFor(namespace)}?ignore_unavailable=true`,
       )
     ).json()) as { data_streams: Array<{ name: string }> };
     assert.ok(listed.length > 0);
     assert.deepEqual(listed.sort(), resolved.data_streams.map((d) => d.name).sort());
-    assert.doesNotMatch(banner, /deadletter|_data_stream/);
+    assert.ok(!banner.includes(deadLetterStreamFor(namespace)), "no dead letters, so no dead-letter stream");
+    assert.doesNotMatch(banner, /_data_stream/);
 
     // A second start on the same data directory says who runs and where to look, and exits.
     const second = npmStart(dir);

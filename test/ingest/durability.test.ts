@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
-import { sampleTopic, statusTopic } from "@cluster-telemetry/contract";
-import { dataStreamName } from "../../ingest/src/setup/index-templates.ts";
+import { dataStreamFor, sampleTopic, statusTopic } from "@cluster-telemetry/contract";
 import {
   ElasticsearchService,
   MosquittoService,
@@ -99,14 +98,14 @@ describe("telemetry-ingest when things fail", () => {
     await waitFor(
       "indexing under way",
       async () =>
-        (await es.count({ index: dataStreamName("load", namespace) }).catch(() => ({ count: 0 }))).count > 0,
+        (await es.count({ index: dataStreamFor("load", namespace) }).catch(() => ({ count: 0 }))).count > 0,
     );
     first.child.kill("SIGKILL");
     await first.exited;
     await publishing;
     const second = spawn(env);
     await started(second);
-    await assertExactlyOnce(es, dataStreamName("load", namespace), fleet);
+    await assertExactlyOnce(es, dataStreamFor("load", namespace), fleet);
   });
 
   it("two instances on a shared subscription split the load with no loss and no duplicate", async () => {
@@ -120,7 +119,7 @@ describe("telemetry-ingest when things fail", () => {
     await Promise.all([started(a), started(b)]);
     const fleet = await fleetOn(urls.mqtt);
     await fleet.publish(0, 1000);
-    await assertExactlyOnce(es, dataStreamName("load", namespace), fleet);
+    await assertExactlyOnce(es, dataStreamFor("load", namespace), fleet);
     const received = async (p: IngestProcess) => {
       const text = await metricsOf(p);
       return Number(/telemetry_ingest_messages_received_total (\d+)/.exec(text)?.[1] ?? 0);
@@ -150,7 +149,7 @@ describe("telemetry-ingest when things fail", () => {
       await new Promise((r) => setTimeout(r, 2000));
       assert.equal(ackedOf(await metrics()), ackedBefore, "nothing acknowledged while Redis is down");
       await redis.process.start();
-      await assertExactlyOnce(es, dataStreamName("load", namespace), fleet, ingest);
+      await assertExactlyOnce(es, dataStreamFor("load", namespace), fleet, ingest);
     } finally {
       await redis.process.stop();
     }
@@ -172,7 +171,7 @@ describe("telemetry-ingest when things fail", () => {
       await publisher.publishAsync(statusTopic(host), JSON.stringify(status), { qos: 1, retain: true });
       const first = spawn(env);
       await started(first);
-      const statusStream = dataStreamName("status", namespace);
+      const statusStream = dataStreamFor("status", namespace);
       await waitFor("the retained status indexed", async () => (await countOf(es, statusStream)) === 1);
       first.child.kill("SIGTERM");
       assert.equal(await first.exited, 0);
@@ -180,7 +179,7 @@ describe("telemetry-ingest when things fail", () => {
       const second = spawn(env);
       await started(second);
       await publisher.publishAsync(sampleTopic(host, "load"), loadSample(host, 0), { qos: 1 });
-      const loadStream = dataStreamName("load", namespace);
+      const loadStream = dataStreamFor("load", namespace);
       await waitFor("the new sample indexed", async () => (await countOf(es, loadStream)) === 1);
       // Retained messages precede later ones on a subscription: had the status come again, it would be counted by now.
       assert.match(await metricsOf(second), /^telemetry_ingest_messages_received_total 1$/m);
@@ -196,7 +195,7 @@ describe("telemetry-ingest when things fail", () => {
     await started(first);
     const fleet = await fleetOn(urls.mqtt);
     await fleet.publish(0, 50);
-    const index = dataStreamName("load", namespace);
+    const index = dataStreamFor("load", namespace);
     await waitFor("the first samples", async () => (await countOf(es, index)) === 50);
     // Elasticsearch refuses writes (429): jobs stay queued until the intake pauses with messages held.
     const writeIndex = Object.keys(await es.indices.get({ index }))[0]!;
@@ -236,7 +235,7 @@ describe("telemetry-ingest when things fail", () => {
       await own.process.start();
       const second = spawn(env);
       await started(second);
-      await assertExactlyOnce(es, dataStreamName("load", namespace), fleet);
+      await assertExactlyOnce(es, dataStreamFor("load", namespace), fleet);
     } finally {
       await own.process.stop();
     }
@@ -266,14 +265,14 @@ describe("telemetry-ingest while Elasticsearch is down", () => {
       await waitFor(
         "the first samples",
         async () =>
-          (await es.count({ index: dataStreamName("load", namespace) }).catch(() => ({ count: 0 }))).count ===
+          (await es.count({ index: dataStreamFor("load", namespace) }).catch(() => ({ count: 0 }))).count ===
           100,
       );
       await elasticsearch.process.stop();
       await fleet.publish(100, 1500);
       await waitFor("the intake to pause", () => ingest.output().includes('"event":"intake_paused"'));
       await elasticsearch.process.start();
-      await assertExactlyOnce(es, dataStreamName("load", namespace), fleet, undefined, 180_000);
+      await assertExactlyOnce(es, dataStreamFor("load", namespace), fleet, undefined, 180_000);
       assert.ok(ingest.output().includes('"event":"intake_resumed"'));
     } finally {
       ingest.child.kill("SIGKILL");

@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
-import { MAX_PAYLOAD_BYTES, sampleTopic } from "@cluster-telemetry/contract";
 import {
-  buildIndexTemplates,
-  dataStreamName,
-  deadLetterDataStream,
-} from "../../ingest/src/setup/index-templates.ts";
+  dataStreamFor,
+  deadLetterStreamFor,
+  MAX_PAYLOAD_BYTES,
+  sampleTopic,
+} from "@cluster-telemetry/contract";
+import { buildIndexTemplates } from "../../ingest/src/setup/index-templates.ts";
 import { MosquittoService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import {
   Fleet,
@@ -40,8 +41,8 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
     INGEST_FLUSH_INTERVAL: "200ms",
   });
   const es = new Client({ node: services.elasticsearchUrl, requestTimeout: 30_000 });
-  const loadStream = dataStreamName("load", namespace);
-  const deadLetters = deadLetterDataStream(namespace);
+  const loadStream = dataStreamFor("load", namespace);
+  const deadLetters = deadLetterStreamFor(namespace);
   let ingest: IngestProcess;
   const fleets: Fleet[] = [];
   let raw: mqtt.MqttClient;
@@ -192,7 +193,7 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
   it("dead-letters the one item Elasticsearch rejects with 400 and indexes the rest of that bulk", async () => {
     // The contract refuses what Elasticsearch would; a template an operator put above ours (here,
     // host.architecture as a number) is what can still make Elasticsearch refuse a valid sample.
-    const stream = dataStreamName("temperature", namespace);
+    const stream = dataStreamFor("temperature", namespace);
     const ours = buildIndexTemplates({ namespace }).find((t) => t.body.index_patterns[0] === stream)!;
     const properties = ours.body.template.mappings.properties as { host: { properties: object } };
     await es.indices.putIndexTemplate({

@@ -8,8 +8,12 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import mqtt, { type MqttClient } from "mqtt";
-import { MAX_PAYLOAD_BYTES, sampleTopic } from "@cluster-telemetry/contract";
-import { dataStreamName, deadLetterDataStream } from "../../ingest/src/setup/index-templates.ts";
+import {
+  dataStreamFor,
+  deadLetterStreamFor,
+  MAX_PAYLOAD_BYTES,
+  sampleTopic,
+} from "@cluster-telemetry/contract";
 import {
   INGEST_USER,
   sharedServices,
@@ -118,30 +122,30 @@ describe("telemetry-ingest with TLS and credentials towards the broker and Elast
   it("indexes a node's samples through the TLS services listener and an API key over HTTPS", async () => {
     for (let seq = 0; seq < 5; seq++)
       await node.publishAsync(sampleTopic("node-a", "load"), loadSample("node-a", seq), { qos: 1 });
-    await waitFor("five documents", async () => (await countOf(es, dataStreamName("load", namespace))) === 5);
+    await waitFor("five documents", async () => (await countOf(es, dataStreamFor("load", namespace))) === 5);
     assert.ok(elasticsearch.seen.authorized > 0);
     assert.equal(elasticsearch.seen.refused, 0, "every request carried the API key");
   });
 
   it("dead-letters as spoofed a sample whose host differs from its topic, even on the node's own topic", async () => {
     await node.publishAsync(sampleTopic("node-a", "load"), loadSample("node-b", 100), { qos: 1 });
-    await waitFor("the dead letter", async () => (await countOf(es, deadLetterDataStream(namespace))) >= 1);
+    await waitFor("the dead letter", async () => (await countOf(es, deadLetterStreamFor(namespace))) >= 1);
     const letters = await es.search<{ error: { message: string } }>({
-      index: deadLetterDataStream(namespace),
+      index: deadLetterStreamFor(namespace),
       query: { prefix: { "error.message": "spoofed" } },
     });
     assert.match(letters.hits.hits[0]?._source?.error.message ?? "", /^spoofed: payload host "node-b"/);
   });
 
   it("dead-letters a payload under the broker's limit but over the contract's cap; the broker refuses a larger one", async () => {
-    const before = await countOf(es, deadLetterDataStream(namespace));
+    const before = await countOf(es, deadLetterStreamFor(namespace));
     await node.publishAsync(sampleTopic("node-a", "load"), "y".repeat(MAX_PAYLOAD_BYTES + 1000), { qos: 1 });
     await waitFor(
       "an oversized dead letter",
-      async () => (await countOf(es, deadLetterDataStream(namespace))) > before,
+      async () => (await countOf(es, deadLetterStreamFor(namespace))) > before,
     );
     const letters = await es.search<{ error: { message: string } }>({
-      index: deadLetterDataStream(namespace),
+      index: deadLetterStreamFor(namespace),
       query: { prefix: { "error.message": "oversized" } },
     });
     assert.equal(letters.hits.hits.length, 1);
@@ -158,9 +162,9 @@ describe("telemetry-ingest with TLS and credentials towards the broker and Elast
     });
     await marker.publishAsync(sampleTopic("node-a", "load"), loadSample("node-a", 200), { qos: 1 });
     await marker.endAsync();
-    await waitFor("the marker", async () => (await countOf(es, dataStreamName("load", namespace))) === 6);
+    await waitFor("the marker", async () => (await countOf(es, dataStreamFor("load", namespace))) === 6);
     assert.equal(
-      await countOf(es, deadLetterDataStream(namespace)),
+      await countOf(es, deadLetterStreamFor(namespace)),
       before + 1,
       "the 70 KB payload never arrived",
     );

@@ -2,8 +2,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
-import { decodeMessage, sampleTopic } from "@cluster-telemetry/contract";
-import { deadLetterDataStream } from "../../ingest/src/setup/index-templates.ts";
+import {
+  dataStreamFor,
+  deadLetterStreamFor,
+  decodeMessage,
+  sampleTopic,
+  telemetryStreamsPattern,
+} from "@cluster-telemetry/contract";
 import { MosquittoService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import { countOf, waitFor, type IngestProcess } from "../ingest/fleet.ts";
 import { startDashboardIngest } from "./dashboard-ingest.ts";
@@ -21,7 +26,7 @@ describe("the dashboard's aggregations on ingested telemetry", () => {
   let broker: MosquittoService;
   const namespace = uniqueName("kb");
   // The dashboard's pattern, narrowed to this file's namespace so other tests' data stays out.
-  const pattern = `metrics-telemetry.*-${namespace}`;
+  const pattern = telemetryStreamsPattern(namespace);
   const es = new Client({ node: services.elasticsearchUrl, requestTimeout: 30_000 });
   let ingest: IngestProcess;
   // Minute-aligned, so each host's samples 0–1, 2–3, 4–5 share a one-minute bucket.
@@ -52,7 +57,7 @@ describe("the dashboard's aggregations on ingested telemetry", () => {
       async () => (await countOf(es, pattern)) === messages.length,
       45_000,
     );
-    await waitFor("the dead letter", async () => (await countOf(es, deadLetterDataStream(namespace))) === 1);
+    await waitFor("the dead letter", async () => (await countOf(es, deadLetterStreamFor(namespace))) === 1);
   });
 
   after(async () => {
@@ -84,8 +89,8 @@ describe("the dashboard's aggregations on ingested telemetry", () => {
 
   it("indexes what the data view spans, and nothing of the dead-letter stream", async () => {
     const dataView = readSavedObjects().objects.find((o) => o.type === "index-pattern")!;
-    assert.ok(indexPatternMatches(dataView.attributes.title as string, `metrics-telemetry.cpu-${namespace}`));
-    assert.equal(indexPatternMatches(pattern, deadLetterDataStream(namespace)), false);
+    assert.ok(indexPatternMatches(dataView.attributes.title as string, dataStreamFor("cpu", namespace)));
+    assert.equal(indexPatternMatches(pattern, deadLetterStreamFor(namespace)), false);
     for (const m of messages) assert.equal(decodeMessage(m.topic, m.payload).ok, true, m.topic);
     assert.equal(await countOf(es, pattern), messages.length);
   });
@@ -177,7 +182,7 @@ describe("the dashboard's aggregations on ingested telemetry", () => {
       result.options.buckets.map((b) => b.key),
       FLEET.map((h) => h.host),
     );
-    const letters = await es.search({ index: deadLetterDataStream(namespace), query: { match_all: {} } });
+    const letters = await es.search({ index: deadLetterStreamFor(namespace), query: { match_all: {} } });
     assert.equal((letters.hits.hits[0]?._source as { host: { name: string } }).host.name, "node-broken");
   });
 });

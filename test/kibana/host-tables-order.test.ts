@@ -7,6 +7,7 @@ import { countOf, waitFor, type IngestProcess } from "../ingest/fleet.ts";
 import { startDashboardIngest } from "./dashboard-ingest.ts";
 import { STEP_MS, fleetMessages, type HostScript } from "./fleet-fixture.ts";
 import { panel, tableRequest } from "./lens-requests.ts";
+import { telemetryStreamsPattern } from "@cluster-telemetry/contract";
 
 /**
  * The host tables on a fleet larger than the 500 rows they fetch: the host that needs attention
@@ -28,7 +29,7 @@ describe("the host tables on a fleet of 600, the host that matters last by name"
   let broker: MosquittoService;
   let ingest: IngestProcess;
   const namespace = uniqueName("kbo");
-  const pattern = `metrics-telemetry.*-${namespace}`;
+  const pattern = telemetryStreamsPattern(namespace);
   const es = new Client({ node: services.elasticsearchUrl, requestTimeout: 30_000 });
   const start = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
   const messages = fleetMessages(start, FLEET);

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { METRIC_NAMES, STATUS_LEVEL } from "@cluster-telemetry/contract";
-import { dataStreamName, deadLetterDataStream } from "../../ingest/src/setup/index-templates.ts";
+import { dataStreamFor, deadLetterStreamFor, METRIC_NAMES, STATUS_LEVEL } from "@cluster-telemetry/contract";
 import {
   controlsOf,
   dashboardsOf,
@@ -131,13 +130,12 @@ describe("the data view", () => {
     assert.equal(dataView.attributes.timeFieldName, "@timestamp");
     for (const kind of [...METRIC_NAMES, STATUS_LEVEL])
       for (const namespace of ["default", "prod_eu"])
-        assert.ok(indexPatternMatches(pattern, dataStreamName(kind, namespace)), `${kind} in ${namespace}`);
+        assert.ok(indexPatternMatches(pattern, dataStreamFor(kind, namespace)), `${kind} in ${namespace}`);
     assert.deepEqual(fields.get("@timestamp"), new Set(["date"]));
   });
 
   it("does not match the dead-letter stream, whose documents are not samples", () => {
-    assert.equal(indexPatternMatches(pattern, deadLetterDataStream("default")), false);
-    assert.equal(indexPatternMatches(pattern, "logs-telemetry.deadletter-default"), false);
+    assert.equal(indexPatternMatches(pattern, deadLetterStreamFor("default")), false);
   });
 
   it("sees no field with two different types across the data streams it spans", () => {

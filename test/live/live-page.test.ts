@@ -16,6 +16,7 @@ import { spawnProgram, waitFor, type ProgramProcess } from "@cluster-telemetry/d
 import { spawnAgent } from "../agent/agent-process.ts";
 import { spawnLive, tokenFileIn, type LiveProcess } from "./live-process.ts";
 import { pictureStats, shownRow, shownRows } from "./page-probe.ts";
+import { TOPIC_ROOT, dataStreamFor } from "@cluster-telemetry/contract";
 
 const root = resolve(import.meta.dirname, "..", "..");
 /** The README's picture of the page; `npm run screenshot:live` runs this file with LIVE_SCREENSHOT=update. */
@@ -72,7 +73,7 @@ describe("the live page in a real browser, against a real broker, real agents an
       published.set(key, bySecond);
       bySecond.set(second, [...(bySecond.get(second) ?? []), message]);
     });
-    await listener.subscribeAsync("telemetry/v1/#", { qos: 0 });
+    await listener.subscribeAsync(`${TOPIC_ROOT}/#`, { qos: 0 });
 
     const agent = (host: string, sysRoot: string) => {
       agents[host] = spawnAgent(["--broker", broker.url, "--host", host, "--interval", "1"], {
@@ -227,7 +228,7 @@ describe("the live page in a real browser, against a real broker, real agents an
   it("recovers on its own after telemetry-live restarts, and a reload shows the last minutes at once (history)", async () => {
     const { elasticsearchUrl } = sharedServices();
     const count = async () => {
-      const response = await fetch(`${elasticsearchUrl}/metrics-telemetry.cpu-${namespace}/_count`, {
+      const response = await fetch(`${elasticsearchUrl}/${dataStreamFor("cpu", namespace)}/_count`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ query: { term: { "host.name": hosts.hot } } }),

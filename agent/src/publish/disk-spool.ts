@@ -268,8 +268,11 @@ export class DiskSpool implements MessageBuffer {
     try {
       const [seq, index] = readFileSync(join(this.options.dir, CURSOR), "utf8").trim().split(" ").map(Number);
       if (Number.isInteger(seq) && Number.isInteger(index)) cursor = { seq: seq!, index: index! };
-    } catch {
-      // No cursor yet: nothing of the segments was acknowledged.
+    } catch (error) {
+      // No cursor yet: nothing of the segments was acknowledged. An unreadable one is reported, and
+      // the segments are sent again from their start (at least once, never lost).
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+        this.options.onError(`read ${join(this.options.dir, CURSOR)}`, error as Error);
     }
     for (const seq of seqs) {
       if (seq < cursor.seq) {

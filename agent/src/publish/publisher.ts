@@ -81,7 +81,12 @@ export class Publisher {
         { event: "broker_connected", broker: redactUrl(config.broker) },
         "connected to the broker",
       );
-      this.publishStatus("online").catch(() => undefined);
+      this.publishStatus("online").catch((error: Error) =>
+        this.log.warn(
+          { event: "status_publish_failed", state: "online", err: error.message },
+          "could not publish the online status; the next connection publishes it again",
+        ),
+      );
       void this.drain();
     });
     client.on("close", () => {
@@ -187,8 +192,21 @@ export class Publisher {
       await new Promise((r) => setTimeout(r, 50));
     }
     this.closing = true;
-    await this.publishStatus("offline").catch(() => undefined);
-    await this.client?.endAsync().catch(() => undefined);
+    // The broker publishes the Last Will ("offline") when this does not get through.
+    await this.publishStatus("offline").catch((error: Error) =>
+      this.log.warn(
+        { event: "status_publish_failed", state: "offline", err: error.message },
+        "could not publish the offline status; the broker's Last Will says it instead",
+      ),
+    );
+    await this.client
+      ?.endAsync()
+      .catch((error: Error) =>
+        this.log.warn(
+          { event: "broker_disconnect_failed", err: error.message },
+          "could not disconnect cleanly",
+        ),
+      );
   }
 }
 

@@ -39,6 +39,16 @@ export function classifyBulkItems(items: BulkItemResult[]): BulkOutcome {
   return outcome;
 }
 
+/**
+ * Whether the status of a failed bulk request (not of one item) refuses the request as a whole, so
+ * that no retry of the same request can change it: every 4xx but the ones that say "later" (408,
+ * 429) or "not you, the credentials" (401, 403). The indexer then splits the request to find the
+ * document at fault; anything else (5xx, no response at all) is retried as it is.
+ */
+export function refusedAsAWhole(status: number): boolean {
+  return status >= 400 && status < 500 && ![401, 403, 408, 429].includes(status);
+}
+
 /** Delay before retry round `attempt` (0-based): doubling from 200 ms, capped at 30 s, with jitter. */
 export function retryDelay(attempt: number, random: () => number = Math.random): number {
   const base = Math.min(30_000, 200 * 2 ** Math.min(attempt, 20));

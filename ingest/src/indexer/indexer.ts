@@ -1,10 +1,11 @@
+import { deadLetterStreamFor } from "@cluster-telemetry/contract";
 import { errors, type Client, type estypes } from "@elastic/elasticsearch";
 import type { Job } from "bullmq";
 import type { Logger } from "pino";
 import { deadLetterDocument, type IndexedDocument } from "../documents.ts";
 import type { IngestMetrics } from "../ops/metrics.ts";
 import { parseStagedLine, type BatchJob, type BatchStore } from "../queue/staging.ts";
-import { classifyBulkItems, retryDelay } from "./bulk-outcome.ts";
+import { classifyBulkItems, refusedAsAWhole, retryDelay } from "./bulk-outcome.ts";
 
 /** The `_bulk` body: a `create` action with the deterministic id, then the source, per document. */
 export function bulkBody(documents: IndexedDocument[]): string {
@@ -19,14 +20,6 @@ function hostOf(source: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * A request-level refusal that no retry of the same request can change: every 4xx but the ones
- * that say "later" (408, 429) or "not you, the credentials" (401, 403).
- */
-function refusedAsAWhole(status: number): boolean {
-  return status >= 400 && status < 500 && ![401, 403, 408, 429].includes(status);
 }
 
 interface RefusalBody {
@@ -52,13 +45,17 @@ export class RetryLater extends Error {
  * every item is settled; otherwise it throws and BullMQ retries it (nothing ends in the failed set).
  */
 export class Indexer {
+  private readonly deadLetterStream: string;
+
   constructor(
     private readonly client: Client,
     private readonly batches: BatchStore,
     private readonly namespace: string,
     private readonly metrics: IngestMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.deadLetterStream = deadLetterStreamFor(namespace);
+  }
 
   async process(job: Job<BatchJob>): Promise<void> {
     // An empty read: a worker settled this batch and died before completing the job.
@@ -124,7 +121,7 @@ export class Indexer {
     this.metrics.indexed.inc(indexedNow);
     this.metrics.duplicates.inc(outcome.duplicates.length);
     const deadLetters = new Set(
-      outcome.accepted.filter((i) => documents[i]!.index.startsWith("logs-telemetry.deadletter-")),
+      outcome.accepted.filter((i) => documents[i]!.index === this.deadLetterStream),
     );
     if (deadLetters.size > 0) this.metrics.deadLettered.inc(deadLetters.size);
     const rejected = outcome.rejected.map(({ position, type, reason }) => ({
@@ -141,7 +138,7 @@ export class Indexer {
   ): IndexedDocument[] {
     const next: IndexedDocument[] = [];
     for (const { document, type, reason } of refused) {
-      if (document.index.startsWith("logs-telemetry.deadletter-")) {
+      if (document.index === this.deadLetterStream) {
         this.metrics.deadLettersDropped.inc();
         this.log.error(
           { event: "dead_letter_rejected", type, reason },
@@ -153,15 +150,13 @@ export class Indexer {
         { event: "document_rejected", index: document.index, type, reason },
         "Elasticsearch rejected a document; dead-lettering it",
       );
-      const host = hostOf(document.source);
-      const topic = `telemetry/v1/${host ?? "unknown"}/${String(document.index.split(".")[1]?.split("-")[0])}`;
       next.push(
         deadLetterDocument(
-          topic,
+          document.topic,
           document.source,
           `elasticsearch_rejected: ${type}: ${reason}`,
           this.namespace,
-          host,
+          hostOf(document.source),
           "elasticsearch_rejected",
         ),
       );

@@ -115,7 +115,12 @@ export class Intake {
         () => {
           if (!this.stopping) this.accept(packet, acks, done);
         },
-        () => undefined,
+        // Not acknowledged: the broker keeps the message and sends it again on the next session.
+        (error: Error) =>
+          this.deps.log.error(
+            { event: "gate_failed", err: error.message },
+            "waiting for the queue to drain failed; the message stays with the broker",
+          ),
       );
     };
     let lastError: Error | undefined;
@@ -254,6 +259,13 @@ export class Intake {
     }
     await new Promise((r) => setImmediate(r)); // the PUBACKs leave the corked socket
     // Forced: a gentle end waits on the messages we chose not to acknowledge, which never complete.
-    await this.client?.endAsync(true).catch(() => undefined);
+    await this.client
+      ?.endAsync(true)
+      .catch((error: Error) =>
+        this.deps.log.warn(
+          { event: "broker_disconnect_failed", err: error.message },
+          "could not close the broker connection cleanly",
+        ),
+      );
   }
 }

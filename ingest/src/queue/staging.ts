@@ -22,23 +22,37 @@ import type { IndexedDocument } from "../documents.ts";
  * On Redis Cluster, give the prefix a hash tag ({…}) so that a staging list and its batches share a slot.
  */
 /**
- * A staged entry is one line: `<staged at, ms> <index> <id> <JSON source>`. The first three fields
- * never contain a space, so the batcher reads the age and the indexer builds a bulk body without
- * parsing any JSON.
+ * A staged entry is one line: `<staged at, ms> <index> <id> <topic, URI-encoded> <JSON source>`.
+ * The first four fields never contain a space (an MQTT topic may, so it is encoded), so the batcher
+ * reads the age and the indexer builds a bulk body without parsing any JSON.
  */
 export function stagedLine(document: IndexedDocument, stagedAt: number): string {
-  return `${stagedAt} ${document.index} ${document.id} ${document.source}`;
+  return `${stagedAt} ${document.index} ${document.id} ${encodeURIComponent(document.topic)} ${document.source}`;
 }
 
 export function parseStagedLine(line: string): IndexedDocument & { stagedAt: number } {
   const a = line.indexOf(" ");
   const b = line.indexOf(" ", a + 1);
   const c = line.indexOf(" ", b + 1);
+  // A line staged before documents carried their topic (`<at> <index> <id> <JSON>`), still in Redis
+  // after an upgrade: its fourth field is the JSON source, which an encoded topic never starts like
+  // ("{" encodes as %7B). It is indexed as staged; were Elasticsearch to refuse it, its dead letter
+  // has no topic.
+  if (line.charCodeAt(c + 1) === 0x7b)
+    return {
+      stagedAt: Number(line.slice(0, a)),
+      index: line.slice(a + 1, b),
+      id: line.slice(b + 1, c),
+      topic: "",
+      source: line.slice(c + 1),
+    };
+  const d = line.indexOf(" ", c + 1);
   return {
     stagedAt: Number(line.slice(0, a)),
     index: line.slice(a + 1, b),
     id: line.slice(b + 1, c),
-    source: line.slice(c + 1),
+    topic: decodeURIComponent(line.slice(c + 1, d)),
+    source: line.slice(d + 1),
   };
 }
 
@@ -107,6 +121,11 @@ export class Staging {
     private readonly queue: Queue,
     private readonly options: StagingOptions,
     private readonly onQueued: (count: number) => void,
+    /**
+     * A move or an orphan scan failed (Redis away, or refusing); the batcher retries it. Called for
+     * the first failure of a run of them, not for every retry.
+     */
+    private readonly onError: (error: Error) => void,
   ) {
     // EVALSHA after the first call: the script is not resent with every batch.
     redis.defineCommand("telemetryMoveBatch", { numberOfKeys: 3, lua: MOVE_BATCH });
@@ -124,10 +143,6 @@ export class Staging {
     const now = Date.now();
     const length = await this.redis.rpush(this.options.key, ...documents.map((d) => stagedLine(d, now)));
     if (length >= this.options.batchSize) this.wake?.();
-  }
-
-  async length(): Promise<number> {
-    return this.redis.llen(this.options.key);
   }
 
   /** Documents staged or in batch lists, not yet indexed: what backpressure weighs. */
@@ -171,6 +186,7 @@ export class Staging {
 
   /** Moves full batches at once, and a partial one when its oldest entry has waited a flush interval. */
   private async run(): Promise<void> {
+    let failing = false;
     while (this.running) {
       let moved = 0;
       try {
@@ -183,8 +199,11 @@ export class Staging {
           });
         }
         moved = await this.moveOne();
-      } catch {
-        // Redis away: the entries stay staged; try again after a pause.
+        failing = false;
+      } catch (error) {
+        // The entries stay staged; try again after a pause.
+        if (!failing) this.onError(error as Error);
+        failing = true;
       }
       if (moved === 0) {
         await new Promise<void>((resolve) => {

@@ -1,12 +1,21 @@
 import type { TSchema } from "@sinclair/typebox";
-import { ES_TYPE, METRIC_SCHEMAS, STATUS_LEVEL, StatusMessage } from "@cluster-telemetry/contract";
+import {
+  ES_TYPE,
+  METRIC_SCHEMAS,
+  STATUS_LEVEL,
+  StatusMessage,
+  dataStreamFor,
+  deadLetterStreamFor,
+  deadLetterTemplateFor,
+  indexTemplateFor,
+  type StreamKind,
+} from "@cluster-telemetry/contract";
 
 /**
  * Index templates derived from the contract's schemas: every leaf of a payload schema carries its
- * Elasticsearch type, so a new metric gets its data stream and mapping with no change here.
- *
- *   metrics-telemetry.<metric>-<namespace>   one per metric, and one for status messages
- *   logs-telemetry.deadletter-<namespace>    messages the ingest could not accept, with the reason
+ * Elasticsearch type, so a new metric gets its data stream and mapping with no change here. The
+ * data streams they map, one per metric, one for statuses and one for dead letters, are named by
+ * the contract (streams.ts).
  */
 export interface TemplateOptions {
   /** Data stream namespace. @defaultValue "default" */
@@ -36,14 +45,6 @@ export interface IndexTemplate {
 
 /** Above the stack's built-in metrics-*-* and logs-*-* templates (priority 100). */
 export const TEMPLATE_PRIORITY = 600;
-
-export function dataStreamName(kind: string, namespace: string): string {
-  return `metrics-telemetry.${kind}-${namespace}`;
-}
-
-export function deadLetterDataStream(namespace: string): string {
-  return `logs-telemetry.deadletter-${namespace}`;
-}
 
 type Mapping = Record<string, unknown>;
 
@@ -111,13 +112,16 @@ export function buildIndexTemplates(options: TemplateOptions): IndexTemplate[] {
   };
   const lifecycle = options.retention ? { lifecycle: { data_retention: options.retention } } : {};
   const meta = { managed_by: "telemetry-ingest" };
-  const kinds: Array<[string, TSchema]> = [...Object.entries(METRIC_SCHEMAS), [STATUS_LEVEL, StatusMessage]];
+  const kinds: Array<[StreamKind, TSchema]> = [
+    ...(Object.entries(METRIC_SCHEMAS) as Array<[StreamKind, TSchema]>),
+    [STATUS_LEVEL, StatusMessage],
+  ];
   const templates: IndexTemplate[] = kinds.map(([kind, schema]) => {
     const mapped = mappingOf(schema) as { properties: Mapping };
     return {
-      name: `telemetry-${kind}-${options.namespace}`,
+      name: indexTemplateFor(kind, options.namespace),
       body: {
-        index_patterns: [dataStreamName(kind, options.namespace)],
+        index_patterns: [dataStreamFor(kind, options.namespace)],
         priority: TEMPLATE_PRIORITY,
         data_stream: {},
         template: {
@@ -131,9 +135,9 @@ export function buildIndexTemplates(options: TemplateOptions): IndexTemplate[] {
     };
   });
   templates.push({
-    name: `telemetry-deadletter-${options.namespace}`,
+    name: deadLetterTemplateFor(options.namespace),
     body: {
-      index_patterns: [deadLetterDataStream(options.namespace)],
+      index_patterns: [deadLetterStreamFor(options.namespace)],
       priority: TEMPLATE_PRIORITY,
       data_stream: {},
       template: { settings, mappings: DEAD_LETTER_MAPPINGS, ...lifecycle },

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { LiveConfig } from "../config/live-config.ts";
 import { COLUMNS } from "../state/columns.ts";
 import type { Fleet } from "../state/fleet.ts";
+import { dataStreamFor } from "@cluster-telemetry/contract";
 
 /** The resolution of the history: sparklines 120 points wide show 15 minutes at 7.5 s a point. */
 export const HISTORY_BUCKET_SECONDS = 10;
@@ -36,7 +37,7 @@ export async function loadHistory(
   try {
     for (let column = 0; column < COLUMNS.length; column++) {
       const { metric, path } = COLUMNS[column]!;
-      const index = `metrics-telemetry.${metric}-${config.namespace}`;
+      const index = dataStreamFor(metric, config.namespace);
       let after: Record<string, string | number> | undefined;
       let host: string | undefined;
       let times: number[] = [];

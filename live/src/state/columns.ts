@@ -6,7 +6,7 @@ export type ColumnUnit = "fraction" | "celsius" | "ratio";
 
 /** One metric as the page shows it: a headline value per sample, kept in a ring and drawn as a sparkline. */
 export interface MetricColumn {
-  metric: string;
+  metric: MetricName;
   label: string;
   /** Path below `system.<metric>` to the headline value. */
   path: string[];

@@ -14,6 +14,7 @@ import {
   sampleTopic,
   schemaProblems,
   statusTopic,
+  TOPIC_ROOT,
 } from "@cluster-telemetry/contract";
 
 const base = {
@@ -287,7 +288,7 @@ describe("decodeMessage", () => {
     ],
     [
       "a topic with an extra level",
-      "telemetry/v1/node-1/load/x",
+      `${TOPIC_ROOT}/node-1/load/x`,
       JSON.stringify(load),
       "bad_topic",
       /is not telemetry\/v1\/<host>\/<metric>/,

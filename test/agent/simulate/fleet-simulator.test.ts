@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import mqtt, { type MqttClient } from "mqtt";
-import { METRIC_NAMES, decodeMessage } from "@cluster-telemetry/contract";
+import {
+  METRIC_NAMES,
+  decodeMessage,
+  STATUS_LEVEL,
+  SUBSCRIPTION,
+  TOPIC_ROOT,
+} from "@cluster-telemetry/contract";
 import type { SimulationSummary } from "../../../agent/src/simulate/fleet-simulator.ts";
 import { VirtualHost } from "../../../agent/src/simulate/virtual-host.ts";
 import { MosquittoService, uniqueName } from "@cluster-telemetry/dev-stack";
@@ -67,7 +73,7 @@ describe("telemetry-agent simulate", () => {
     listener.on("message", (topic, payload, packet) =>
       received.push({ topic, payload: payload.toString(), retain: packet.retain }),
     );
-    await listener.subscribeAsync("telemetry/v1/+/+", { qos: 1 });
+    await listener.subscribeAsync(SUBSCRIPTION, { qos: 1 });
   });
   after(async () => {
     await listener?.endAsync();
@@ -114,7 +120,7 @@ describe("telemetry-agent simulate", () => {
     late.on("message", (topic, _payload, packet) => {
       if (packet.retain) retained.add(topic);
     });
-    await late.subscribeAsync("telemetry/v1/+/status", { qos: 1 });
+    await late.subscribeAsync(`${TOPIC_ROOT}/+/${STATUS_LEVEL}`, { qos: 1 });
     await waitFor("300 retained statuses", () => retained.size === 300);
     await late.endAsync();
     assert.match(run.output(), /^limit: /m);

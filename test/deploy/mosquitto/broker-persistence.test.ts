@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import mqtt, { type IClientOptions } from "mqtt";
 import { INGEST_USER, startSecureBroker, type SecureBroker } from "@cluster-telemetry/dev-stack";
 import { waitFor } from "@cluster-telemetry/dev-stack";
+import { sampleTopic, SUBSCRIPTION } from "@cluster-telemetry/contract";
 
 const root = resolve(import.meta.dirname, "..", "..", "..");
 const passwords = { "node-a": "a-secret-1", [INGEST_USER]: "ingest-secret-1" };
@@ -50,7 +51,7 @@ describe("the deployment's broker keeps what it acknowledged through a kill -9 (
 
   it("delivers 10 of 10 acknowledged samples to the ingest's session after kill -9 and a restart", async () => {
     const away = await mqtt.connectAsync(broker.servicesUrl, ingestSession());
-    await away.subscribeAsync("telemetry/v1/+/+", { qos: 1 });
+    await away.subscribeAsync(SUBSCRIPTION, { qos: 1 });
     await away.endAsync();
 
     const node = await mqtt.connectAsync(broker.tlsUrl, {
@@ -60,7 +61,8 @@ describe("the deployment's broker keeps what it acknowledged through a kill -9 (
       clientId: "node-a",
       protocolVersion: 5,
     });
-    for (let i = 0; i < 10; i++) await node.publishAsync("telemetry/v1/node-a/cpu", `kept-${i}`, { qos: 1 });
+    for (let i = 0; i < 10; i++)
+      await node.publishAsync(sampleTopic("node-a", "cpu"), `kept-${i}`, { qos: 1 });
     const acknowledgedAt = Date.now();
     await node.endAsync();
 

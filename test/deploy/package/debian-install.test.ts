@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import mqtt from "mqtt";
-import { decodeMessage } from "@cluster-telemetry/contract";
+import { decodeMessage, TOPIC_ROOT } from "@cluster-telemetry/contract";
 import { buildAgentPackage, type AgentPackage } from "../../../deploy/package/build-agent-package.ts";
 import { INSTALLED } from "../../../deploy/package/agent-package-layout.ts";
 import { cachedDebianRoot, DebianChroot, type ChrootRun } from "@cluster-telemetry/dev-stack";
@@ -94,7 +94,7 @@ describe("the agent's .deb on Debian 12", () => {
       const decoded = decodeMessage(topic, payload.toString());
       if (decoded.ok) seen.set(topic.split("/").pop()!, decoded.text);
     });
-    await listener.subscribeAsync(`telemetry/v1/${host}/#`, { qos: 1 });
+    await listener.subscribeAsync(`${TOPIC_ROOT}/${host}/#`, { qos: 1 });
     // The unit's own command line, as its user, with its environment file: what systemd would run.
     const agent = chroot.spawn(
       [

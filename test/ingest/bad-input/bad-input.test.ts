@@ -2,12 +2,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
-import { METRIC_NAMES, REJECTION_REASONS } from "@cluster-telemetry/contract";
 import {
-  DEAD_LETTER_TEXT_LIMIT,
-  dataStreamName,
-  deadLetterDataStream,
-} from "../../../ingest/src/setup/index-templates.ts";
+  dataStreamFor,
+  deadLetterStreamFor,
+  METRIC_NAMES,
+  REJECTION_REASONS,
+  sampleTopic,
+} from "@cluster-telemetry/contract";
+import { DEAD_LETTER_TEXT_LIMIT } from "../../../ingest/src/setup/index-templates.ts";
 import { MosquittoService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import {
   Fleet,
@@ -86,7 +88,7 @@ describe("telemetry-ingest fed bad input beside a steady valid stream", () => {
           odd.publish?.protocolVersion === 4
             ? await mqtt.connectAsync(broker.url, { clientId: uniqueName("v311"), protocolVersion: 4 })
             : publisher;
-        await client.publishAsync(`telemetry/v1/${host}/${odd.metric}`, odd.payload(host, now), {
+        await client.publishAsync(sampleTopic(host, odd.metric), odd.payload(host, now), {
           qos: odd.publish?.qos ?? 1,
         });
         if (client !== publisher) await client.endAsync();
@@ -95,9 +97,9 @@ describe("telemetry-ingest fed bad input beside a steady valid stream", () => {
       await waitFor(
         `${total} dead letters`,
         async () => {
-          await es.indices.refresh({ index: deadLetterDataStream(namespace) }).catch(() => undefined);
+          await es.indices.refresh({ index: deadLetterStreamFor(namespace) }).catch(() => undefined);
           const { count } = await es
-            .count({ index: deadLetterDataStream(namespace) })
+            .count({ index: deadLetterStreamFor(namespace) })
             .catch(() => ({ count: 0 }));
           return count >= total;
         },
@@ -108,7 +110,7 @@ describe("telemetry-ingest fed bad input beside a steady valid stream", () => {
       await stream;
       clearInterval(watch);
     }
-    await waitForNoLoss(es, dataStreamName("load", namespace), fleet, 120_000, ingest);
+    await waitForNoLoss(es, dataStreamFor("load", namespace), fleet, 120_000, ingest);
     metricsText = await metricsOf(ingest);
   });
   after(async () => {
@@ -125,7 +127,7 @@ describe("telemetry-ingest fed bad input beside a steady valid stream", () => {
 
   it("makes every bad message exactly one dead letter with its reason", async () => {
     const { hits } = await es.search<DeadLetter>({
-      index: deadLetterDataStream(namespace),
+      index: deadLetterStreamFor(namespace),
       size: 10_000,
       _source: ["error", "mqtt"],
     });
@@ -159,7 +161,7 @@ describe("telemetry-ingest fed bad input beside a steady valid stream", () => {
   });
 
   it("indexes every valid sample of the steady stream exactly once", async () => {
-    const verdict = await oracle(es, dataStreamName("load", namespace), fleet);
+    const verdict = await oracle(es, dataStreamFor("load", namespace), fleet);
     assert.deepEqual(
       { lost: verdict.lost.length, duplicated: verdict.duplicated.length },
       { lost: 0, duplicated: 0 },
@@ -170,7 +172,7 @@ describe("telemetry-ingest fed bad input beside a steady valid stream", () => {
   it("indexes once what a careless but correct client sends (pretty-printed, CRLF, QoS 0 and 2, MQTT 3.1.1)", async () => {
     const missing: string[] = [];
     for (const [i, odd] of ODD_BUT_VALID.entries()) {
-      const index = dataStreamName(odd.metric, namespace);
+      const index = dataStreamFor(odd.metric, namespace);
       const count = async () => {
         await es.indices.refresh({ index }).catch(() => undefined);
         return (await es.count({ index, query: { term: { "host.name": `odd${i}-${run}` } } })).count;
@@ -200,7 +202,7 @@ describe("telemetry-ingest fed bad input beside a steady valid stream", () => {
   });
 
   it("keeps the status mapping to the contract's sensors, whatever one node sent", async () => {
-    const index = dataStreamName("status", namespace);
+    const index = dataStreamFor("status", namespace);
     const mapping = Object.values(await es.indices.getMapping({ index }))[0]!.mappings.properties!;
     const telemetry = mapping.telemetry as {
       properties: { sensors: { properties: Record<string, unknown> } };

@@ -1,4 +1,4 @@
-import type { RejectionReason } from "@cluster-telemetry/contract";
+import { sampleTopic, TOPIC_ROOT, type RejectionReason } from "@cluster-telemetry/contract";
 
 /**
  * What careless and hostile publishers send: every case is one MQTT message on a topic of its own
@@ -105,7 +105,6 @@ const BUILDERS = {
   status: statusMessage,
 };
 type Kind = keyof typeof BUILDERS;
-const topicOf = (host: string, kind: string) => `telemetry/v1/${host}/${kind}`;
 
 /** A valid message of its kind, changed by `change`, on the host's own topic. */
 function changed(
@@ -121,7 +120,7 @@ function changed(
     messages: (id, now) => {
       const message = BUILDERS[kind](id, now);
       change(message, now);
-      return [{ topic: topicOf(id, kind), payload: JSON.stringify(message) }];
+      return [{ topic: sampleTopic(id, kind), payload: JSON.stringify(message) }];
     },
   };
 }
@@ -133,7 +132,7 @@ function raw(
   metric: string,
   text: (id: string, now: number) => string | Buffer,
 ): BadInput {
-  return { name, code, messages: (id, now) => [{ topic: topicOf(id, metric), payload: text(id, now) }] };
+  return { name, code, messages: (id, now) => [{ topic: sampleTopic(id, metric), payload: text(id, now) }] };
 }
 
 /** A valid load payload on a topic made from the case's id. */
@@ -148,36 +147,34 @@ function onTopic(name: string, code: RejectionReason, topic: (id: string) => str
 const DAY = 24 * 3600_000;
 /** The longest topic an MQTT string can hold (65,535 bytes) under telemetry/v1/<level>/load. */
 const longestLevel = (id: string, rest: string) =>
-  `${id}-${"x".repeat(65_535 - "telemetry/v1/".length - id.length - 1 - rest.length - 1)}`;
+  `${id}-${"x".repeat(65_535 - `${TOPIC_ROOT}/`.length - id.length - 1 - rest.length - 1)}`;
 
 export const BAD_INPUTS: BadInput[] = [
   // Topics (the subscription telemetry/v1/+/+ lets through any two levels).
-  onTopic("a host level with a space", "bad_topic", (id) => topicOf(`${id} x`, "load")),
-  onTopic("a host level starting with a dot", "bad_topic", (id) => topicOf(`.${id}`, "load")),
-  onTopic("a host level with a non-ASCII letter", "bad_topic", (id) => topicOf(`${id}-nöde`, "load")),
-  onTopic("a host level with a dollar sign", "bad_topic", (id) => topicOf(`${id}$`, "load")),
+  onTopic("a host level with a space", "bad_topic", (id) => sampleTopic(`${id} x`, "load")),
+  onTopic("a host level starting with a dot", "bad_topic", (id) => sampleTopic(`.${id}`, "load")),
+  onTopic("a host level with a non-ASCII letter", "bad_topic", (id) => sampleTopic(`${id}-nöde`, "load")),
+  onTopic("a host level with a dollar sign", "bad_topic", (id) => sampleTopic(`${id}$`, "load")),
   onTopic("a host level longer than a host name", "bad_topic", (id) =>
-    topicOf(`${id}-${"a".repeat(260)}`, "load"),
+    sampleTopic(`${id}-${"a".repeat(260)}`, "load"),
   ),
   onTopic("the longest topic the broker accepts, in the host level", "bad_topic", (id) =>
-    topicOf(longestLevel(id, "load"), "load"),
+    sampleTopic(longestLevel(id, "load"), "load"),
   ),
-  onTopic("an empty host level", "bad_topic", () => "telemetry/v1//load"),
+  onTopic("an empty host level", "bad_topic", () => sampleTopic("", "load")),
   // Metric levels.
-  onTopic("an unknown metric", "unknown_metric", (id) => topicOf(id, "disk")),
-  onTopic("a metric in capitals", "unknown_metric", (id) => topicOf(id, "CPU")),
-  onTopic("an empty metric level", "unknown_metric", (id) => topicOf(id, "")),
-  onTopic(
-    "the longest topic the broker accepts, in the metric level",
-    "unknown_metric",
-    (id) => `telemetry/v1/${id}/${"m".repeat(65_535 - "telemetry/v1/".length - id.length - 1)}`,
+  onTopic("an unknown metric", "unknown_metric", (id) => sampleTopic(id, "disk")),
+  onTopic("a metric in capitals", "unknown_metric", (id) => sampleTopic(id, "CPU")),
+  onTopic("an empty metric level", "unknown_metric", (id) => sampleTopic(id, "")),
+  onTopic("the longest topic the broker accepts, in the metric level", "unknown_metric", (id) =>
+    sampleTopic(id, "m".repeat(65_535 - `${TOPIC_ROOT}/`.length - id.length - 1)),
   ),
   {
     name: "2,000 distinct unknown metric names from one host",
     code: "unknown_metric",
     messages: (id, now) =>
       Array.from({ length: 2000 }, (_, i) => ({
-        topic: topicOf(id, `metric${i}`),
+        topic: sampleTopic(id, `metric${i}`),
         payload: JSON.stringify(loadMessage(id, now)),
       })),
   },
@@ -263,7 +260,7 @@ export const BAD_INPUTS: BadInput[] = [
       Array.from({ length: 1100 }, (_, i) => {
         const m = statusMessage(id, now + i) as { telemetry: { sensors: Record<string, string> } };
         m.telemetry.sensors[`sensor_${i}`] = "x";
-        return { topic: topicOf(id, "status"), payload: JSON.stringify(m) };
+        return { topic: sampleTopic(id, "status"), payload: JSON.stringify(m) };
       }),
   },
   // Dates that do not exist, or are not in the contract's form.
@@ -420,7 +417,7 @@ export const BAD_INPUTS: BadInput[] = [
     name: "a sample published retained",
     code: "retained_sample",
     messages: (id, now) => [
-      { topic: topicOf(id, "load"), payload: JSON.stringify(loadMessage(id, now)), retain: true },
+      { topic: sampleTopic(id, "load"), payload: JSON.stringify(loadMessage(id, now)), retain: true },
     ],
   },
 ];

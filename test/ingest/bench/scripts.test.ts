@@ -30,7 +30,7 @@ describe("the scale scripts, run small", () => {
 
   it("npm run bench:capacity: ramps until the pipeline falls behind and reports every figure, with no loss", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "capacity-")), "results.md");
-    const run = spawnProgram("ingest/bench/capacity.ts", [
+    const run = spawnProgram("ingest/bench/capacity/main.ts", [
       "--step-seconds",
       "10",
       "--start-hosts",

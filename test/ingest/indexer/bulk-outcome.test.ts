@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { classifyBulkItems, retryDelay } from "../../../ingest/src/indexer/bulk-outcome.ts";
+import { classifyBulkItems, refusedAsAWhole, retryDelay } from "../../../ingest/src/indexer/bulk-outcome.ts";
 
 describe("classifying a bulk response item by item", () => {
   it("counts 201 as accepted", () => {
@@ -48,6 +48,36 @@ describe("classifying a bulk response item by item", () => {
     assert.deepEqual(classifyBulkItems([{ status: 404 }]).rejected, [
       { position: 0, type: "http_404", reason: "status 404" },
     ]);
+  });
+});
+
+describe("classifying a failed bulk request as a whole", () => {
+  it("takes 400 as a refusal of the request itself: a line breaks the NDJSON framing", () => {
+    assert.equal(refusedAsAWhole(400), true);
+  });
+
+  it("takes 413 as a refusal of the request itself: the body is too large", () => {
+    assert.equal(refusedAsAWhole(413), true);
+  });
+
+  it("takes any other 4xx, such as 404, as a refusal of the request itself", () => {
+    assert.equal(refusedAsAWhole(404), true);
+  });
+
+  it("retries 401 and 403: the credentials, not the documents, are at fault", () => {
+    assert.deepEqual([401, 403].map(refusedAsAWhole), [false, false]);
+  });
+
+  it("retries 408 and 429: Elasticsearch asks to come back later", () => {
+    assert.deepEqual([408, 429].map(refusedAsAWhole), [false, false]);
+  });
+
+  it("retries 5xx: a restarting node or an overloaded cluster", () => {
+    assert.deepEqual([500, 502, 503, 504].map(refusedAsAWhole), [false, false, false, false]);
+  });
+
+  it("does not take a success or a redirect for a refusal", () => {
+    assert.deepEqual([200, 201, 301].map(refusedAsAWhole), [false, false, false]);
   });
 });
 

@@ -6,9 +6,8 @@ import { sampleDocuments } from "../../../ingest/src/documents.ts";
 import { Indexer } from "../../../ingest/src/indexer/indexer.ts";
 import { createMetrics } from "../../../ingest/src/ops/metrics.ts";
 import type { BatchStore } from "../../../ingest/src/queue/staging.ts";
-import { dataStreamName, deadLetterDataStream } from "../../../ingest/src/setup/index-templates.ts";
 import { installTemplates } from "../../../ingest/src/setup/install-templates.ts";
-import { decodeMessage, sampleTopic } from "@cluster-telemetry/contract";
+import { dataStreamFor, deadLetterStreamFor, decodeMessage, sampleTopic } from "@cluster-telemetry/contract";
 import { sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import { countOf, loadSample } from "../fleet.ts";
 
@@ -46,12 +45,14 @@ describe("Indexer against a real Elasticsearch", () => {
 
     await indexer.settle(documents);
 
-    assert.equal(await countOf(es, dataStreamName("load", namespace)), 39);
-    const deadLetters = deadLetterDataStream(namespace);
+    assert.equal(await countOf(es, dataStreamFor("load", namespace)), 39);
+    const deadLetters = deadLetterStreamFor(namespace);
     await es.indices.refresh({ index: deadLetters });
     const { hits } = await es.search<{
       error: { type: string; message: string };
       event: { original: string };
+      host: { name: string };
+      mqtt: { topic: string };
     }>({
       index: deadLetters,
     });
@@ -64,6 +65,8 @@ describe("Indexer against a real Elasticsearch", () => {
       "Elasticsearch's own type and reason",
     );
     assert.equal(letter.event.original, broken.source);
+    assert.equal(letter.mqtt.topic, sampleTopic(host, "load"), "the topic the sample came from");
+    assert.equal(letter.host.name, host);
     const counted = await metrics.registry.getSingleMetricAsString(
       "telemetry_ingest_documents_dead_lettered_total",
     );

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { connect, createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
-import { dataStreamName } from "../../../ingest/src/setup/index-templates.ts";
 import {
   freePort,
   MosquittoService,
@@ -11,6 +10,7 @@ import {
   uniqueName,
 } from "@cluster-telemetry/dev-stack";
 import { Fleet, httpPortOf, spawnIngest, waitFor, waitForNoLoss, type IngestProcess } from "../fleet.ts";
+import { dataStreamFor } from "@cluster-telemetry/contract";
 
 /** A TCP relay to the shared Elasticsearch, opened only when the test says: Elasticsearch "coming up". */
 function relayTo(target: string, port: number): Promise<Server> {
@@ -93,7 +93,7 @@ describe("the ingest with a back end down", () => {
     cleanup.push(() => fleet.close());
     await fleet.connect();
     await fleet.publish(0, 30);
-    await waitForNoLoss(es, dataStreamName("load", namespace), fleet, 60_000, ingest);
+    await waitForNoLoss(es, dataStreamFor("load", namespace), fleet, 60_000, ingest);
     assert.equal(ingest.child.exitCode, null, "the ingest kept running throughout");
   });
 
@@ -127,6 +127,6 @@ describe("the ingest with a back end down", () => {
     await redis.process.start();
     const second = spawnIngest([], env);
     processes.push(second);
-    await waitForNoLoss(es, dataStreamName("load", namespace), fleet, 60_000, second);
+    await waitForNoLoss(es, dataStreamFor("load", namespace), fleet, 60_000, second);
   });
 });

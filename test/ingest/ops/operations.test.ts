@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import { Redis } from "ioredis";
-import { dataStreamName } from "../../../ingest/src/setup/index-templates.ts";
 import { MosquittoService, RedisService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import {
   Fleet,
@@ -13,6 +12,7 @@ import {
   waitForNoLoss,
   type IngestProcess,
 } from "../fleet.ts";
+import { dataStreamFor } from "@cluster-telemetry/contract";
 
 describe("operating the ingest", () => {
   const shared = { ...sharedServices(), mqttUrl: "" };
@@ -102,13 +102,13 @@ describe("operating the ingest", () => {
     await waitFor(
       "indexing under way",
       async () =>
-        (await es.count({ index: dataStreamName("load", namespace) }).catch(() => ({ count: 0 }))).count > 0,
+        (await es.count({ index: dataStreamFor("load", namespace) }).catch(() => ({ count: 0 }))).count > 0,
     );
     first.child.kill("SIGTERM");
     assert.equal(await first.exited, 0);
     await publishing;
     await start(envFor(namespace));
-    const index = dataStreamName("load", namespace);
+    const index = dataStreamFor("load", namespace);
     await waitForNoLoss(es, index, fleet, 90_000);
     assert.equal((await oracle(es, index, fleet)).duplicated.length, 0);
   });
@@ -122,7 +122,7 @@ describe("operating the ingest", () => {
       fleets.push(fleet);
       await fleet.connect();
       await fleet.publish(0, 20);
-      const index = dataStreamName("load", namespace);
+      const index = dataStreamFor("load", namespace);
       await waitFor(
         "the data stream",
         async () => (await es.count({ index }).catch(() => ({ count: 0 }))).count === 20,

@@ -4,19 +4,36 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { bulkBody } from "../../../ingest/src/indexer/indexer.ts";
 import { Staging, batchStore, parseStagedLine, stagedLine } from "../../../ingest/src/queue/staging.ts";
+import { dataStreamFor, sampleTopic } from "@cluster-telemetry/contract";
 import { sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import { waitFor } from "@cluster-telemetry/dev-stack";
 
 const document = {
-  index: "metrics-telemetry.load-default",
+  index: dataStreamFor("load", "default"),
   id: "Zm9vYmFy_-",
+  topic: sampleTopic("node-1", "load"),
   source: '{"host":{"name":"a b"},"note":"spaces and \\n escapes survive"}',
 };
 
 describe("a staged entry", () => {
-  it("round-trips index, id and the JSON source untouched, with the time it was staged", () => {
+  it("round-trips index, id, topic and the JSON source untouched, with the time it was staged", () => {
     const line = stagedLine(document, 1_700_000_000_123);
     assert.deepEqual(parseStagedLine(line), { ...document, stagedAt: 1_700_000_000_123 });
+  });
+
+  it("round-trips a dead letter's topic that holds spaces and non-ASCII characters", () => {
+    const odd = { ...document, topic: sampleTopic("a b", "température ✓") };
+    assert.deepEqual(parseStagedLine(stagedLine(odd, 1)), { ...odd, stagedAt: 1 });
+  });
+
+  it("still reads a line staged by the previous release, without a topic, after an upgrade", () => {
+    const legacy = `1700000000123 ${document.index} ${document.id} ${document.source}`;
+    assert.deepEqual(parseStagedLine(legacy), { ...document, topic: "", stagedAt: 1_700_000_000_123 });
+  });
+
+  it("never takes an encoded topic for a legacy line's JSON", () => {
+    const braced = { ...document, topic: sampleTopic("node-1", "{load}") };
+    assert.deepEqual(parseStagedLine(stagedLine(braced, 1)), { ...braced, stagedAt: 1 });
   });
 });
 
@@ -40,6 +57,9 @@ describe("staging in Redis", () => {
   const queue = new Queue(`${prefix}-bulk`, { connection: queueConnection });
   const key = `${prefix}:staging:test`;
   const options = { key, queuedKey: `${prefix}:queued-documents`, batchSize: 3, flushIntervalMs: 60_000 };
+  // What the batcher reports failing; the pipeline logs it.
+  const failures: Error[] = [];
+  const noteFailure = (error: Error) => failures.push(error);
   after(async () => {
     await queue.obliterate({ force: true });
     await queue.close();
@@ -49,11 +69,11 @@ describe("staging in Redis", () => {
 
   it("moves full batches into batch lists inside Redis and queues a job naming each; partial ones wait", async () => {
     const queued: number[] = [];
-    const staging = new Staging(redis, queue, options, (n) => queued.push(n));
+    const staging = new Staging(redis, queue, options, (n) => queued.push(n), noteFailure);
     await staging.append([1, 2, 3, 4].map((n) => ({ ...document, id: `id-${n}` })));
     assert.equal(await staging.moveOne(), 3);
     assert.equal(await staging.moveOne(), 0, "one entry younger than the flush interval stays staged");
-    assert.equal(await staging.length(), 1);
+    assert.equal(await redis.llen(key), 1);
     const [job] = await queue.getJobs(["waiting"]);
     const batch = (job!.data as { batch: string }).batch;
     const lines = await batchStore(redis, options.queuedKey).read(batch);
@@ -68,13 +88,13 @@ describe("staging in Redis", () => {
   it("queues, at start, a batch that was moved but never queued (a crash in between), exactly once", async () => {
     const orphan = `${key}:batch:999`;
     await redis.rpush(orphan, stagedLine({ ...document, id: "orphan" }, Date.now()));
-    const staging = new Staging(redis, queue, options, () => undefined);
+    const staging = new Staging(redis, queue, options, () => undefined, noteFailure);
     staging.start();
     await waitFor("the orphan's job", async () =>
       (await queue.getJobs(["waiting"])).some((j) => (j.data as { batch: string }).batch === orphan),
     );
     await staging.stop();
-    const again = new Staging(redis, queue, options, () => undefined);
+    const again = new Staging(redis, queue, options, () => undefined, noteFailure);
     again.start();
     await new Promise((r) => setTimeout(r, 300));
     await again.stop();
@@ -93,16 +113,16 @@ describe("staging in Redis", () => {
     }) as Queue["add"];
     const own = { ...options, key: `${key}:refused` };
     const queued: number[] = [];
-    const staging = new Staging(redis, refusing, own, (n) => queued.push(n));
+    const staging = new Staging(redis, refusing, own, (n) => queued.push(n), noteFailure);
     await staging.append([1, 2, 3, 4, 5, 6].map((n) => ({ ...document, id: `refused-${n}` })));
     await assert.rejects(staging.moveOne(), /OOM/);
     assert.equal(
-      await staging.length(),
+      await redis.llen(own.key),
       3,
       "the first batch left the staging list before its job was refused",
     );
     assert.equal(await staging.moveOne(), 3, "the refused batch's job is added first");
-    assert.equal(await staging.length(), 3, "and nothing else moved with it");
+    assert.equal(await redis.llen(own.key), 3, "and nothing else moved with it");
     assert.equal(await staging.moveOne(), 3);
     const batches = (await queue.getJobs(["waiting"]))
       .map((j) => (j.data as { batch: string }).batch)
@@ -117,9 +137,43 @@ describe("staging in Redis", () => {
     assert.deepEqual(queued, [3, 3]);
   });
 
+  it("reports the first of a run of failed moves once, and queues the batch when Redis takes it again", async () => {
+    const refusing = Object.create(queue) as Queue;
+    let refusals = 3;
+    refusing.add = (async (...args: Parameters<Queue["add"]>) => {
+      if (refusals-- > 0) throw new Error("OOM command not allowed when used memory > 'maxmemory'.");
+      return queue.add(...args);
+    }) as Queue["add"];
+    const own = { ...options, key: `${key}:failing`, batchSize: 2 };
+    const reported: Error[] = [];
+    const staging = new Staging(
+      redis,
+      refusing,
+      own,
+      () => undefined,
+      (error) => reported.push(error),
+    );
+    await staging.append([1, 2].map((n) => ({ ...document, id: `failing-${n}` })));
+    staging.start();
+    try {
+      await waitFor("the batch's job", async () =>
+        (await queue.getJobs(["waiting"])).some((j) =>
+          (j.data as { batch: string }).batch.startsWith(own.key),
+        ),
+      );
+    } finally {
+      await staging.stop();
+    }
+    assert.ok(refusals < 0, "every refusal was retried");
+    assert.deepEqual(
+      reported.map((e) => e.message),
+      ["OOM command not allowed when used memory > 'maxmemory'."],
+    );
+  });
+
   it("weighs its depth in documents: staged ones, and those in batches until each batch is removed", async () => {
     const own = { ...options, key: `${key}:depth`, queuedKey: `${key}:depth:queued` };
-    const staging = new Staging(redis, queue, own, () => undefined);
+    const staging = new Staging(redis, queue, own, () => undefined, noteFailure);
     const store = batchStore(redis, own.queuedKey);
     await staging.append([1, 2, 3, 4].map((n) => ({ ...document, id: `depth-${n}` })));
     assert.equal(await staging.depth(), 4);
@@ -148,7 +202,7 @@ describe("staging in Redis", () => {
     };
     const beforeStart = await orphan(1);
     const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    const staging = new Staging(connection, queue, own, () => undefined);
+    const staging = new Staging(connection, queue, own, () => undefined, noteFailure);
     staging.start();
     try {
       await waitFor("the scan at start", () => hasJob(beforeStart));

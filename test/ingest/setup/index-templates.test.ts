@@ -2,13 +2,8 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import { pino } from "pino";
-import { METRIC_NAMES } from "@cluster-telemetry/contract";
-import {
-  TEMPLATE_PRIORITY,
-  buildIndexTemplates,
-  dataStreamName,
-  deadLetterDataStream,
-} from "../../../ingest/src/setup/index-templates.ts";
+import { dataStreamFor, deadLetterStreamFor, METRIC_NAMES } from "@cluster-telemetry/contract";
+import { TEMPLATE_PRIORITY, buildIndexTemplates } from "../../../ingest/src/setup/index-templates.ts";
 import { installTemplates } from "../../../ingest/src/setup/install-templates.ts";
 import { sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 
@@ -27,9 +22,9 @@ describe("index templates derived from the contract", () => {
     assert.deepEqual(
       templates.map((t) => t.body.index_patterns[0]),
       [
-        ...METRIC_NAMES.map((m) => dataStreamName(m, "default")),
-        dataStreamName("status", "default"),
-        deadLetterDataStream("default"),
+        ...METRIC_NAMES.map((m) => dataStreamFor(m, "default")),
+        dataStreamFor("status", "default"),
+        deadLetterStreamFor("default"),
       ],
     );
     assert.ok(templates.every((t) => t.body.priority === TEMPLATE_PRIORITY && TEMPLATE_PRIORITY > 500));

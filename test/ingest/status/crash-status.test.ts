@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
-import { dataStreamName } from "../../../ingest/src/setup/index-templates.ts";
 import { spawnAgent, type AgentProcess } from "../../agent/agent-process.ts";
 import { MosquittoService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import { subscribedIngest, waitFor, type IngestProcess } from "../fleet.ts";
+import { dataStreamFor } from "@cluster-telemetry/contract";
 
 interface StatusDocument {
   "@timestamp": string;
@@ -18,7 +18,7 @@ describe("the status Elasticsearch holds for a host whose agent crashes", () => 
   const namespace = uniqueName("crash");
   const host = uniqueName("node-");
   const es = new Client({ node: shared.elasticsearchUrl, requestTimeout: 30_000 });
-  const statusStream = dataStreamName("status", namespace);
+  const statusStream = dataStreamFor("status", namespace);
   let broker: MosquittoService;
   let ingest: IngestProcess;
   const agents: AgentProcess[] = [];

@@ -9,6 +9,7 @@ import { startSecureBroker, uniqueName, type SecureBroker } from "@cluster-telem
 import { waitFor, type ProgramProcess } from "@cluster-telemetry/dev-stack";
 import { spawnAgent } from "../../agent/agent-process.ts";
 import { spawnLive, tokenFileIn, type LiveProcess } from "../live-process.ts";
+import { sampleTopic, statusTopic } from "@cluster-telemetry/contract";
 
 const VIEWER = { name: "telemetry-viewer", password: "viewer-secret-1" };
 const NODE = { name: "node-a", password: "node-secret-1" };
@@ -94,7 +95,7 @@ describe("telemetry-live on the deployment's broker, with its read-only account,
       reconnectPeriod: 0,
     });
     try {
-      for (const topic of [`telemetry/v1/${NODE.name}/status`, `telemetry/v1/${VIEWER.name}/cpu`])
+      for (const topic of [statusTopic(NODE.name), sampleTopic(VIEWER.name, "cpu")])
         await assert.rejects(viewer.publishAsync(topic, "from-viewer", { qos: 1 }), /Not authorized/i, topic);
     } finally {
       await viewer.endAsync();

@@ -23,15 +23,15 @@ const ENTRIES: [name: string, source: string][] = [
   ["pino", 'import { pino } from "pino"; globalThis.keep = pino;'],
   [
     "the configuration kit (TypeBox, ms)",
-    `import * as k from ${JSON.stringify(join(repo, "contract/src/config/index.ts"))}; globalThis.keep = k;`,
+    'import * as k from "@cluster-telemetry/contract/config"; globalThis.keep = k;',
   ],
   [
     "the contract, not validating (agent)",
-    `import * as v from ${JSON.stringify(join(repo, "agent/src/contract/index.ts"))}; globalThis.keep = v;`,
+    'import * as v from "@cluster-telemetry/contract"; globalThis.keep = v;',
   ],
   [
     "the contract, schemas compiled (ajv)",
-    `import * as v from ${JSON.stringify(join(repo, "agent/src/contract/index.ts"))}; v.schemaProblems("cpu", {}); globalThis.keep = v;`,
+    'import * as v from "@cluster-telemetry/contract"; v.schemaProblems("cpu", {}); globalThis.keep = v;',
   ],
   ["systeminformation", 'import si from "systeminformation"; globalThis.keep = si;'],
 ];
@@ -50,7 +50,8 @@ export async function measureImportCosts(nodeArgs: string[] = []): Promise<Impor
   for (const [name, source] of ENTRIES) {
     const dir = mkdtempSync(join(tmpdir(), "import-cost-"));
     await build({
-      stdin: { contents: source, resolveDir: repo, loader: "ts" },
+      // Resolved from the agent package, as the agent resolves them.
+      stdin: { contents: source, resolveDir: join(repo, "agent"), loader: "ts" },
       outfile: join(dir, "entry.mjs"),
       ...AGENT_MODULE_BUILD,
       logLevel: "error",

@@ -5,7 +5,7 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "**/target/", "coverage/", "bin/"] },
+  { ignores: ["node_modules/", "**/dist/", "**/target/", "coverage/", "*/bin/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 
 const root = resolve(import.meta.dirname, "..", "..");
+const agent = resolve(root, "agent");
 const run = promisify(execFile);
 
-/** The commands a README's "Running it by hand" block shows, one per line. */
+/** The commands a README's "Running it by hand" block shows, one per line, run in the README's folder. */
 function byHand(readme: string): string[] {
   const text = readFileSync(resolve(root, readme), "utf8");
   const section = text.slice(text.indexOf("## Running it by hand"));
@@ -36,7 +37,7 @@ describe("running the programs by hand", () => {
     const once = byHand("agent/README.md").find((c) => c.endsWith("--once"));
     assert.equal(once, "./bin/telemetry-agent.js --once");
     for (const argv of [["--once"], ["--", "--once"]]) {
-      const { stdout } = await run(resolve(root, "bin/telemetry-agent.js"), argv, { cwd: root });
+      const { stdout } = await run(resolve(agent, "bin/telemetry-agent.js"), argv, { cwd: agent });
       const lines = stdout
         .trim()
         .split("\n")
@@ -47,14 +48,14 @@ describe("running the programs by hand", () => {
   });
 
   it("the agent's --once ends quietly when its reader closes the pipe, as `| head -1` does", async () => {
-    const agent = spawn(resolve(root, "bin/telemetry-agent.js"), ["--once"], {
-      cwd: root,
+    const child = spawn(resolve(agent, "bin/telemetry-agent.js"), ["--once"], {
+      cwd: agent,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";
-    agent.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    agent.stdout.once("data", () => agent.stdout.destroy());
-    const code = await new Promise<number | null>((r) => agent.once("exit", (c) => r(c)));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
     assert.equal(code, 0);
     assert.doesNotMatch(stderr, /EPIPE|Error|\n\s+at /);
   });
@@ -63,7 +64,8 @@ describe("running the programs by hand", () => {
     for (const readme of ["agent/README.md", "ingest/README.md"]) {
       const command = byHand(readme).find((c) => c.endsWith("--help"))!;
       const [program, ...args] = command.split(" ");
-      const { stdout } = await run(resolve(root, program!), args, { cwd: root });
+      const folder = resolve(root, dirname(readme));
+      const { stdout } = await run(resolve(folder, program!), args, { cwd: folder });
       const entries = options(stdout);
       assert.ok(entries.size > 10, `${program} lists its options`);
       for (const [flag, entry] of entries) {
@@ -76,7 +78,7 @@ describe("running the programs by hand", () => {
 
   it("the ingest refuses a retention Elasticsearch would not take, at start, with exit code 2", async () => {
     await assert.rejects(
-      run(resolve(root, "bin/telemetry-ingest.js"), ["--retention", "forever"], { cwd: root }),
+      run(resolve(root, "ingest/bin/telemetry-ingest.js"), ["--retention", "forever"], { cwd: root }),
       (error: { code?: number; stderr?: string }) => {
         assert.equal(error.code, 2);
         assert.match(error.stderr ?? "", /retention must be a whole number and d, h, m or s, e\.g\. 30d/);

@@ -94,4 +94,17 @@ describe("the workspaces", () => {
         `npm run lint's madge checks ${workspace} (it checks ${folders.join(", ")})`,
       );
   });
+
+  it("the README's layout table names every workspace with its package name", () => {
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const section = readme.slice(
+      readme.indexOf("## Layout"),
+      readme.indexOf("\n## ", readme.indexOf("## Layout") + 1),
+    );
+    const rows = [...section.matchAll(/^\| \[([^\]]+)\]\([^)]*\)\s*\| `([^`]+)`/gm)].map(
+      (m) => `${m[1]!.replace(/\/$/, "")} ${m[2]}`,
+    );
+    const expected = rootManifest.workspaces!.map((w) => `${w} ${manifest(w).name}`);
+    assert.deepEqual(rows.sort(), expected.sort());
+  });
 });

@@ -64,7 +64,8 @@ export default tseslint.config(
           paths: [
             {
               name: "@cluster-telemetry/dev-stack",
-              message: "The dev stack is for tests, benches and `npm start`; a shipped program never imports it.",
+              message:
+                "The dev stack is for tests, benches and `npm start`; a shipped program never imports it.",
             },
           ],
           patterns: [

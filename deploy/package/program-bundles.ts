@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { join, relative, resolve, sep } from "node:path";
 import { build, type Plugin } from "esbuild";
-import { AGENT_MODULE_BUILD, REQUIRE_SHIM } from "./agent-bundle.ts";
+import { AGENT_MODULE_BUILD } from "./agent-bundle.ts";
 
 const repo = resolve(import.meta.dirname, "..", "..");
 
@@ -113,14 +113,14 @@ export async function bundlePrograms(
     const outfile = join(dir, program.outfile);
     await build({
       ...AGENT_MODULE_BUILD,
-      // The alias bundles jsonc-parser's ES module build; here npm packages are not bundled at all.
+      // The alias bundles jsonc-parser's ES module build, and the agent's bundle needs REQUIRE_SHIM for
+      // the CommonJS packages it inlines; here no npm package is inlined, so neither applies.
       alias: {},
       target: nodeTarget(readManifest(dir)),
       entryPoints: [join(dir, program.entry)],
       outfile,
       plugins: [declaredDependencies(all)],
       logLevel: "warning",
-      banner: { js: REQUIRE_SHIM },
     });
     written.push(relative(repo, outfile));
   }

@@ -170,7 +170,7 @@ const dockerfileText = readFileSync(join(root, "deploy", "Dockerfile"), "utf8");
 const parsed = stages(dockerfileText);
 const ignored = dockerignore(readFileSync(join(root, ".dockerignore"), "utf8"));
 
-describe("Dockerfile", () => {
+describe("deploy/Dockerfile", () => {
   const final = parsed.stages.at(-1)!;
   const buildStageName = final.instructions
     .filter((i) => i.keyword === "COPY")

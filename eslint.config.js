@@ -45,6 +45,45 @@ export default tseslint.config(
     },
   },
   {
+    // Shipped code: each program is built from its own package and the packages it depends on. The
+    // dev stack and the tests never ship, and another package's files are reached through its name
+    // and exports (contract/ is the ground floor), never a relative path into its folder.
+    files: [
+      "contract/src/**/*.ts",
+      "agent/src/**/*.ts",
+      "ingest/src/**/*.ts",
+      "live/src/**/*.ts",
+      "kibana/src/**/*.ts",
+      "deploy/certs/**/*.ts",
+      "deploy/setup/**/*.{ts,mjs}",
+    ],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            {
+              name: "@cluster-telemetry/dev-stack",
+              message:
+                "The dev stack is for tests, benches and `npm start`; a shipped program never imports it.",
+            },
+          ],
+          patterns: [
+            {
+              regex: "^(\\.\\./)+test(/|$)",
+              message: "Shipped code never imports test code.",
+            },
+            {
+              regex: "^(\\.\\./)+(contract|agent|ingest|live|kibana|deploy)/",
+              message:
+                "Import another package by its name (e.g. @cluster-telemetry/contract, telemetry-ingest/templates), not by a path into its folder.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The live page runs in the browser as it is served: plain script, no build step.
     files: ["live/page/**/*.js"],
     languageOptions: { sourceType: "script", globals: { ...globals.browser, uPlot: "readonly" } },

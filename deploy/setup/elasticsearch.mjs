@@ -1,5 +1,5 @@
-// One-shot Elasticsearch setup of deploy/docker-compose.yml (the `setup` service), run with node in
-// the repository's image after `npm run build`. Idempotent: every `docker compose up` runs it again.
+// One-shot Elasticsearch setup of deploy/docker-compose.yml (the `setup` service), run in the
+// repository's image as the bundle `npm run build` makes of it (deploy/dist/setup-elasticsearch.js). Idempotent: every `docker compose up` runs it again.
 //
 //   1. kibana_system gets KIBANA_SYSTEM_PASSWORD, so Kibana can start;
 //   2. the roles: telemetry_writer (what the ingest may do), telemetry_reader (what telemetry-live
@@ -11,14 +11,13 @@
 //      read the metric data streams, nothing else), each kept across runs while it still works and
 //      holds exactly its role's privileges, replaced otherwise.
 //
-// Plain JavaScript, not TypeScript: the runtime image has node and the compiled project, not tsx.
-// It reuses the ingest's own template builder from dist/, so the templates are the ones the ingest
-// was compiled with.
+// It reuses the ingest's own template installer (telemetry-ingest/templates, inlined in the bundle),
+// so the templates are the ones the ingest was built with.
 /* global Buffer, process */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client, errors } from "@elastic/elasticsearch";
-import { installTemplates } from "../../dist/ingest/src/setup/install-templates.js";
+import { installTemplates } from "telemetry-ingest/templates";
 
 /**
  * What the ingest calls, and nothing more: _bulk creates into its data streams (the first document

@@ -13,7 +13,7 @@ set -eu
 # Outside a container (the project's tests) the volumes live under SETUP_ROOT and the certificate
 # tool runs from source; in the deployment both defaults apply.
 root=${SETUP_ROOT:-}
-make_certs=${MAKE_CERTS:-node dist/deploy/certs/make-certs.js}
+make_certs=${MAKE_CERTS:-node deploy/dist/make-certs.js}
 
 # Fixed by the images: the node and Elasticsearch/Kibana users are uid 1000 (Elasticsearch's group
 # is 0), Mosquitto drops to uid/gid 1883 before it reads its certificates and password file.

@@ -80,7 +80,7 @@ export async function stopServices(s: Services): Promise<void> {
   await Promise.all([s.broker.process.stop(), s.redis.process.stop(), s.elasticsearch.process.stop()]);
 }
 
-/** The compiled programs: what a deployment runs, without the TypeScript loader's overhead. */
+/** The bundled programs (npm run build): what a deployment runs, without tsx's overhead. */
 export function build(): void {
   execFileSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
 }
@@ -96,7 +96,7 @@ export async function startIngest(
   namespace: string,
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<RunningIngest> {
-  const child = spawn(process.execPath, ["dist/ingest/src/main.js", "--http-port", "0"], {
+  const child = spawn(process.execPath, ["ingest/dist/telemetry-ingest.js", "--http-port", "0"], {
     cwd: root,
     env: {
       PATH: process.env.PATH,
@@ -183,7 +183,7 @@ export function simulate(
   const child = spawn(
     process.execPath,
     [
-      "dist/agent/src/main.js",
+      "agent/dist/telemetry-agent.js",
       "simulate",
       "--broker",
       brokerUrl,

@@ -11,7 +11,7 @@ const root = resolve(import.meta.dirname, "..", "..");
 const agentDir = resolve(root, "agent");
 const run = promisify(execFile);
 
-/** The commands a README's "Running it by hand" block shows, one per line. */
+/** The commands a README's "Running it by hand" block shows, one per line, run in the README's folder. */
 function byHand(readme: string): string[] {
   const text = readFileSync(resolve(root, readme), "utf8");
   const section = text.slice(text.indexOf("## Running it by hand"));
@@ -50,14 +50,14 @@ describe("running the programs by hand", () => {
   });
 
   it("the agent's --once ends quietly when its reader closes the pipe, as `| head -1` does", async () => {
-    const agent = spawn(resolve(agentDir, "bin/telemetry-agent.js"), ["--once"], {
+    const child = spawn(resolve(agentDir, "bin/telemetry-agent.js"), ["--once"], {
       cwd: agentDir,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";
-    agent.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    agent.stdout.once("data", () => agent.stdout.destroy());
-    const code = await new Promise<number | null>((r) => agent.once("exit", (c) => r(c)));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
     assert.equal(code, 0);
     assert.doesNotMatch(stderr, /EPIPE|Error|\n\s+at /);
   });

@@ -3,10 +3,12 @@ import { execFile, execFileSync } from "node:child_process";
 import {
   cpSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   statSync,
   symlinkSync,
 } from "node:fs";
@@ -14,6 +16,8 @@ import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, posix, relative, resolve } from "node:path";
 import { before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { PROGRAM_BUNDLES } from "../../deploy/package/program-bundles.ts";
+import { BASE, resolved } from "./compose-file.ts";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const run = promisify(execFile);
@@ -110,6 +114,26 @@ function projectFiles(): string[] {
     .filter((f) => existsSync(join(root, f)) && statSync(join(root, f)).isFile());
 }
 
+/**
+ * What `npm ci` makes of this checkout's lockfile, in `dir`, without downloading it again: npm
+ * packages linked to this checkout's node_modules, workspace packages linked, as npm links them,
+ * to `dir`'s own workspace folders.
+ */
+function linkDependencies(dir: string): void {
+  const modules = join(root, "node_modules");
+  const link = (entry: string) => {
+    const source = join(modules, entry);
+    const target = join(dir, "node_modules", entry);
+    if (lstatSync(source).isSymbolicLink()) symlinkSync(readlinkSync(source), target);
+    else if (entry.startsWith("@") && !entry.includes("/")) {
+      mkdirSync(target);
+      for (const scoped of readdirSync(source)) link(`${entry}/${scoped}`);
+    } else symlinkSync(source, target);
+  };
+  mkdirSync(join(dir, "node_modules"));
+  for (const entry of readdirSync(modules)) link(entry);
+}
+
 function copyFiles(files: string[], to: string): void {
   for (const file of files) {
     mkdirSync(dirname(join(to, file)), { recursive: true });
@@ -142,11 +166,11 @@ function copyArgs(args: string): { from: string | undefined; sources: string[]; 
   return { from, sources: paths.slice(0, -1), dest: paths.at(-1)! };
 }
 
-const dockerfileText = readFileSync(join(root, "Dockerfile"), "utf8");
+const dockerfileText = readFileSync(join(root, "deploy", "Dockerfile"), "utf8");
 const parsed = stages(dockerfileText);
 const ignored = dockerignore(readFileSync(join(root, ".dockerignore"), "utf8"));
 
-describe("Dockerfile", () => {
+describe("deploy/Dockerfile", () => {
   const final = parsed.stages.at(-1)!;
   const buildStageName = final.instructions
     .filter((i) => i.keyword === "COPY")
@@ -183,7 +207,7 @@ describe("Dockerfile", () => {
     const health = keywords("HEALTHCHECK").at(-1)?.args ?? "";
     assert.match(health, /\/healthz/);
     assert.match(health, /9464/);
-    assert.match(keywords("CMD").at(-1)?.args ?? "", /bin\/telemetry-ingest\.js/);
+    assert.match(keywords("CMD").at(-1)?.args ?? "", /ingest\/bin\/telemetry-ingest\.js/);
     assert.ok(
       keywords("RUN").some((i) => /npm ci\b.*--omit=dev/.test(i.args)),
       "the runtime installs production dependencies only",
@@ -198,14 +222,20 @@ describe("Dockerfile", () => {
     for (const path of [
       "node_modules/typescript/package.json",
       "agent/node_modules/x/index.js",
-      "dist/ingest/src/main.js",
+      "ingest/dist/telemetry-ingest.js",
       ".git/HEAD",
       ".env",
       "deploy/.env",
       "test/harness/elasticsearch/target/classes/x.class",
+      "test/harness/package.json",
     ])
       assert.ok(ignored(path), `${path} is not sent to the builder`);
-    for (const path of ["package.json", "package-lock.json", "ingest/src/main.ts", "bin/telemetry-ingest.js"])
+    for (const path of [
+      "package.json",
+      "package-lock.json",
+      "ingest/src/main.ts",
+      "ingest/bin/telemetry-ingest.js",
+    ])
       assert.ok(!ignored(path), `${path} is in the context`);
   });
 
@@ -222,7 +252,67 @@ describe("Dockerfile", () => {
     }
   });
 
-  it("builds the same dist/ that `npm run build` produces", async () => {
+  it("installs the runtime dependencies of the shipped workspaces only, without the dev stack", () => {
+    const install =
+      final.instructions.find((i) => i.keyword === "RUN" && /npm ci\b/.test(i.args))?.args ?? "";
+    const selected = [...install.matchAll(/(?:-w|--workspace)[= ](\S+)/g)].map((m) => m[1]);
+    const shipped = [...new Set(PROGRAM_BUNDLES.map((p) => p.workspace))].map(
+      (w) => (JSON.parse(readFileSync(join(root, w, "package.json"), "utf8")) as { name: string }).name,
+    );
+    assert.deepEqual(selected.sort(), shipped.sort());
+    const manifests = final.instructions
+      .filter((i) => i.keyword === "COPY")
+      .flatMap((i) => copyArgs(i.args).sources)
+      .filter((source) => source.endsWith("package.json"));
+    assert.ok(!manifests.includes("test/harness/package.json"), "no dev stack for npm to install");
+  });
+
+  it("holds every file the compose services, setup.sh and the bin scripts run", () => {
+    // Image paths (relative to WORKDIR) each COPY of the runtime stage fills, and from where.
+    const workdir = final.instructions.filter((i) => i.keyword === "WORKDIR").at(-1)?.args ?? "/";
+    const copies = final.instructions
+      .filter((i) => i.keyword === "COPY")
+      .flatMap((i) => {
+        const { from, sources, dest } = copyArgs(i.args);
+        return sources.map((source) => ({
+          from,
+          source,
+          dest: posix.relative(
+            workdir,
+            posix.resolve(workdir, dest.endsWith("/") ? posix.join(dest, posix.basename(source)) : dest),
+          ),
+        }));
+      });
+    const bundles = new Set(PROGRAM_BUNDLES.map((p) => posix.join(p.workspace, p.outfile)));
+    const inImage = (path: string) =>
+      copies.some(({ from, source, dest }) => {
+        if (path !== dest && !path.startsWith(`${dest}/`)) return false;
+        if (from) return bundles.has(path);
+        return existsSync(join(root, source, posix.relative(dest, path)));
+      });
+
+    const compose = resolved([BASE]);
+    const image = compose.services.ingest!.image;
+    const cmd = JSON.parse(final.instructions.filter((i) => i.keyword === "CMD").at(-1)!.args) as string[];
+    const paths: string[] = [];
+    for (const service of Object.values(compose.services).filter((s) => s.image === image)) {
+      const argv = service.command ?? cmd;
+      paths.push(
+        ...(Array.isArray(argv) ? argv : argv.split(" ")).filter((a) => /^[\w.-]+\/[\w./-]+$/.test(a)),
+      );
+    }
+    const setup = readFileSync(join(root, "deploy/setup/setup.sh"), "utf8");
+    paths.push(/MAKE_CERTS:-node ([^}\s]+)\}/.exec(setup)?.[1] ?? "MAKE_CERTS default");
+    for (const bin of ["agent", "ingest", "live"]) {
+      const script = readFileSync(join(root, bin, "bin", `telemetry-${bin}.js`), "utf8");
+      const built = /new URL\("\.\.\/(dist\/[^"]+)"/.exec(script)?.[1] ?? "its bundle";
+      paths.push(posix.join(bin, built));
+    }
+    assert.ok(paths.length > 8, paths.join(", "));
+    for (const path of paths) assert.ok(inImage(path), `${path} is in the image`);
+  });
+
+  it("builds the same bundles that `npm run build` produces", async () => {
     assert.ok(buildStage);
     const work = mkdtempSync(join(tmpdir(), "dockerfile-build-"));
 
@@ -264,7 +354,7 @@ describe("Dockerfile", () => {
             readFileSync(inStage("package-lock.json"), "utf8"),
             readFileSync(join(root, "package-lock.json"), "utf8"),
           );
-          symlinkSync(join(root, "node_modules"), inStage("node_modules"));
+          linkDependencies(inStage("."));
         } else {
           await run("sh", ["-c", args], { cwd: inStage("."), env, timeout: 120_000 });
         }
@@ -274,17 +364,23 @@ describe("Dockerfile", () => {
     // The reference: the whole project, built by the project's own script.
     const reference = join(work, "reference");
     copyFiles(projectFiles(), reference);
-    symlinkSync(join(root, "node_modules"), join(reference, "node_modules"));
+    linkDependencies(reference);
     await run("npm", ["run", "--silent", "build"], { cwd: reference, env, timeout: 120_000 });
 
-    const built = inStage("dist");
-    const expected = join(reference, "dist");
-    const files = listTree(built);
-    assert.ok(files.includes("ingest/src/main.js") && files.includes("agent/src/main.js"));
-    assert.deepEqual(files, listTree(expected));
+    const outputs = (dir: string) =>
+      [...new Set(PROGRAM_BUNDLES.map((p) => p.workspace))].flatMap((w) =>
+        listTree(join(dir, w, "dist")).map((f) => posix.join(w, "dist", f)),
+      );
+    const files = outputs(inStage("."));
+    for (const program of PROGRAM_BUNDLES)
+      assert.ok(
+        files.includes(posix.join(program.workspace, program.outfile)),
+        `${program.outfile} is built`,
+      );
+    assert.deepEqual(files, outputs(reference));
     for (const file of files)
       assert.ok(
-        readFileSync(join(built, file)).equals(readFileSync(join(expected, file))),
+        readFileSync(inStage(file)).equals(readFileSync(join(reference, file))),
         `${file} is identical`,
       );
   });

@@ -8,12 +8,11 @@ export interface Asset {
   type: string;
 }
 
-/** live/page beside the sources, or, when running compiled from dist/live/src, the repository's. */
+/** live/page, seen from the sources (live/src/http) or from the bundle `npm run build` makes (live/dist). */
 const pageDir =
-  [
-    join(import.meta.dirname, "..", "..", "page"),
-    join(import.meta.dirname, "..", "..", "..", "..", "live", "page"),
-  ].find((dir) => existsSync(join(dir, "index.html"))) ?? join(import.meta.dirname, "..", "..", "page");
+  [join(import.meta.dirname, "..", "..", "page"), join(import.meta.dirname, "..", "page")].find((dir) =>
+    existsSync(join(dir, "index.html")),
+  ) ?? join(import.meta.dirname, "..", "..", "page");
 const require = createRequire(import.meta.url);
 /** uPlot from npm, served with the page: the machines that run this have no internet, so no CDN. */
 const uplotDir = dirname(require.resolve("uplot/dist/uPlot.iife.min.js"));

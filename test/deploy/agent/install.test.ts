@@ -93,7 +93,7 @@ describe("the systemd unit and installer for agents", () => {
     for (const line of [refusal, "--interval must be", "cannot read /nonexistent"])
       assert.ok(result.output.includes(line), `${line}\n${result.output}`);
     // The agent, given the same set-up, says the same.
-    const agent = await run(process.execPath, [join(repo, "bin/telemetry-agent.js")], repo, {
+    const agent = await run(process.execPath, [join(repo, "agent/bin/telemetry-agent.js")], repo, {
       ...process.env,
       MQTT_URL: "mqtt://10.0.0.5:1883",
       MQTT_PASSWORD_FILE: unitFile,

@@ -37,6 +37,9 @@ function metricAgg(column: LensColumn): Aggs {
     case "max":
       agg = { max: { field } };
       break;
+    case "sum":
+      agg = { sum: { field } };
+      break;
     case "last_value": {
       const sortField = column.params?.sortField as string;
       // Lens runs "last value" as the newest document's field through top_hits of size 1.
@@ -111,18 +114,51 @@ export function tableRequest(v: Visualisation) {
   return { query: panelQuery(v), aggs, read };
 }
 
+const TIME_UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const FIXED_INTERVAL_MS: Record<string, number> = {
+  "30s": 30_000,
+  "1m": 60_000,
+  "5m": 300_000,
+  "1h": 3_600_000,
+};
+
 /**
- * A line chart split by host: terms → date_histogram → the metric. Lens picks the histogram
- * interval from the time range ("auto"); the caller fixes it so buckets are known.
+ * The split of a line chart: a terms column on one field, or on several (`secondaryFields`), which
+ * Lens sends as multi_terms and labels "first › second".
  */
-export function lineChartRequest(v: Visualisation, fixedInterval: string) {
+function splitAgg(split: LensColumn): { agg: Aggs; label: (key: unknown) => string } {
+  const secondary = (split.params?.secondaryFields as string[] | undefined) ?? [];
+  const size = split.params?.size as number;
+  if (secondary.length === 0)
+    return { agg: { terms: { field: split.sourceField, size, order: { _key: "asc" } } }, label: String };
+  const terms = [split.sourceField!, ...secondary].map((field) => ({ field }));
+  return {
+    agg: { multi_terms: { terms, size, order: { _key: "asc" } } },
+    label: (key) => (key as string[]).join(" › "),
+  };
+}
+
+/**
+ * A line chart split by host (or by host and an entity): terms → date_histogram → the metric.
+ * Lens picks the histogram interval from the time range ("auto"); the caller fixes it so buckets
+ * are known. With several metric columns, `metricLabel` picks one. A column with a time scale is
+ * a rate: Lens divides each bucket's value by the bucket's length in that unit.
+ */
+export function lineChartRequest(v: Visualisation, fixedInterval: string, metricLabel?: string) {
   const [, layer] = layersOf(v).find(([, l]) => Object.values(l.columns).some((c) => c.sourceField))!;
   const [, time] = only(layer, "date_histogram");
   const [, split] = only(layer, "terms");
-  const [metricId, metric] = only(layer, metric0(layer));
+  const [metricId, metric] =
+    metricLabel === undefined
+      ? only(layer, metric0(layer))
+      : (Object.entries(layer.columns).find(([, c]) => c.label === metricLabel) ??
+        fail(`no column "${metricLabel}"`));
+  const { agg: lineSplit, label } = splitAgg(split);
+  const bucketMs = FIXED_INTERVAL_MS[fixedInterval] ?? fail(`interval ${fixedInterval} is not translated`);
+  const scale = metric.timeScale ? bucketMs / TIME_UNIT_MS[metric.timeScale] : 1;
   const aggs = {
     lines: {
-      terms: { field: split.sourceField, size: split.params?.size as number, order: { _key: "asc" } },
+      ...lineSplit,
       aggs: {
         time: {
           date_histogram: { field: time.sourceField, fixed_interval: fixedInterval, min_doc_count: 1 },
@@ -133,18 +169,26 @@ export function lineChartRequest(v: Visualisation, fixedInterval: string) {
   };
   /** Line per split value: [bucket start, value] for each bucket that has one. */
   const read = (aggregations: Record<string, unknown>): Record<string, Array<[number, unknown]>> => {
-    const lines = (aggregations.lines as { buckets: Array<{ key: string; time: { buckets: unknown[] } }> })
+    const lines = (aggregations.lines as { buckets: Array<{ key: unknown; time: { buckets: unknown[] } }> })
       .buckets;
+    const scaled = (value: unknown) => (typeof value === "number" && scale !== 1 ? value / scale : value);
     return Object.fromEntries(
       lines.map((line) => [
-        line.key,
+        label(line.key),
         (line.time.buckets as Array<Record<string, unknown>>)
-          .map((b) => [b.key as number, metricValue(metric, b[metricId] as AggResult)] as [number, unknown])
+          .map(
+            (b) =>
+              [b.key as number, scaled(metricValue(metric, b[metricId] as AggResult))] as [number, unknown],
+          )
           .filter(([, value]) => value !== null),
       ]),
     );
   };
   return { query: panelQuery(v), aggs, read, metricField: metric.sourceField! };
+}
+
+function fail(message: string): never {
+  throw new Error(message);
 }
 
 function metric0(layer: LensLayer): string {

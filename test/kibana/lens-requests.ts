@@ -122,20 +122,40 @@ const FIXED_INTERVAL_MS: Record<string, number> = {
   "1h": 3_600_000,
 };
 
+/** A terms bucket of a line split, holding either the time buckets or the next field's split. */
+interface SplitBucket {
+  key: unknown;
+  time?: { buckets: Array<Record<string, unknown>> };
+  next?: { buckets: SplitBucket[] };
+}
+
 /**
- * The split of a line chart: a terms column on one field, or on several (`secondaryFields`), which
- * Lens sends as multi_terms and labels "first › second".
+ * The split of a line chart: a terms column on one field, or on several (`secondaryFields`),
+ * which Lens sends as multi_terms and labels "first › second". multi_terms belongs to
+ * Elasticsearch's analytics module, which the test cluster's build does not load; nested terms
+ * (each sorted by key, as the panels sort) give the same series, so the test sends those.
  */
-function splitAgg(split: LensColumn): { agg: Aggs; label: (key: unknown) => string } {
-  const secondary = (split.params?.secondaryFields as string[] | undefined) ?? [];
+function splitAgg(split: LensColumn, inner: Aggs): Aggs {
+  const fields = [split.sourceField!, ...((split.params?.secondaryFields as string[] | undefined) ?? [])];
   const size = split.params?.size as number;
-  if (secondary.length === 0)
-    return { agg: { terms: { field: split.sourceField, size, order: { _key: "asc" } } }, label: String };
-  const terms = [split.sourceField!, ...secondary].map((field) => ({ field }));
-  return {
-    agg: { multi_terms: { terms, size, order: { _key: "asc" } } },
-    label: (key) => (key as string[]).join(" › "),
-  };
+  return fields.reduceRight<Aggs>(
+    (aggs, field, i) => ({
+      terms: { field, size, order: { _key: "asc" } },
+      aggs: i === fields.length - 1 ? inner : { next: aggs },
+    }),
+    inner,
+  );
+}
+
+/** The series of a (possibly nested) split: "first › second" → its time buckets. */
+function seriesOf(
+  buckets: SplitBucket[],
+  prefix: string[] = [],
+): Array<[string, Array<Record<string, unknown>>]> {
+  return buckets.flatMap((b) => {
+    const path = [...prefix, String(b.key)];
+    return b.next ? seriesOf(b.next.buckets, path) : [[path.join(" › "), b.time!.buckets] as const];
+  }) as Array<[string, Array<Record<string, unknown>>]>;
 }
 
 /**
@@ -153,29 +173,23 @@ export function lineChartRequest(v: Visualisation, fixedInterval: string, metric
       ? only(layer, metric0(layer))
       : (Object.entries(layer.columns).find(([, c]) => c.label === metricLabel) ??
         fail(`no column "${metricLabel}"`));
-  const { agg: lineSplit, label } = splitAgg(split);
   const bucketMs = FIXED_INTERVAL_MS[fixedInterval] ?? fail(`interval ${fixedInterval} is not translated`);
   const scale = metric.timeScale ? bucketMs / TIME_UNIT_MS[metric.timeScale] : 1;
   const aggs = {
-    lines: {
-      ...lineSplit,
-      aggs: {
-        time: {
-          date_histogram: { field: time.sourceField, fixed_interval: fixedInterval, min_doc_count: 1 },
-          aggs: { [metricId]: metricAgg(metric) },
-        },
+    lines: splitAgg(split, {
+      time: {
+        date_histogram: { field: time.sourceField, fixed_interval: fixedInterval, min_doc_count: 1 },
+        aggs: { [metricId]: metricAgg(metric) },
       },
-    },
+    }),
   };
   /** Line per split value: [bucket start, value] for each bucket that has one. */
   const read = (aggregations: Record<string, unknown>): Record<string, Array<[number, unknown]>> => {
-    const lines = (aggregations.lines as { buckets: Array<{ key: unknown; time: { buckets: unknown[] } }> })
-      .buckets;
     const scaled = (value: unknown) => (typeof value === "number" && scale !== 1 ? value / scale : value);
     return Object.fromEntries(
-      lines.map((line) => [
-        label(line.key),
-        (line.time.buckets as Array<Record<string, unknown>>)
+      seriesOf((aggregations.lines as { buckets: SplitBucket[] }).buckets).map(([name, buckets]) => [
+        name,
+        buckets
           .map(
             (b) =>
               [b.key as number, scaled(metricValue(metric, b[metricId] as AggResult))] as [number, unknown],

@@ -1,4 +1,4 @@
-import { statfs as nodeStatfs } from "node:fs/promises";
+import { promises as fsPromises } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { MetricFields } from "@cluster-telemetry/contract";
@@ -161,7 +161,7 @@ export class FilesystemCollector implements Collector<"filesystem"> {
   readonly metric = "filesystem";
   private readonly mountinfo: string;
   private readonly filesystems: string;
-  private readonly statfs: Statfs;
+  private readonly statfs: Statfs | undefined;
   private readonly bound: EntityBound;
   private readonly log: Logger | undefined;
   private source = "none";
@@ -169,13 +169,23 @@ export class FilesystemCollector implements Collector<"filesystem"> {
   constructor(options: FilesystemCollectorOptions) {
     this.mountinfo = join(options.procRoot, "self", "mountinfo");
     this.filesystems = join(options.procRoot, "filesystems");
-    this.statfs = options.statfs ?? ((path) => nodeStatfs(path));
+    // fs.statfs came with Node 18.15; the package's floor is Node 18 (Debian 12 ships 18.19). A
+    // named import would fail the whole agent at load on an older 18, so it is looked up here.
+    const nodeStatfs = (fsPromises as { statfs?: Statfs }).statfs;
+    this.statfs = options.statfs ?? nodeStatfs?.bind(fsPromises);
     this.bound = new EntityBound(this.metric, "largest", options.log);
     this.log = options.log;
   }
 
   async start(): Promise<void> {
     if (process.platform !== "linux") return;
+    if (!this.statfs) {
+      this.log?.warn(
+        { event: "statfs_unavailable", metric: this.metric, node: process.version },
+        "fs.statfs needs Node.js 18.15 or newer; not reporting filesystem",
+      );
+      return;
+    }
     try {
       readProcFile(this.mountinfo);
       this.source = "procfs";
@@ -193,7 +203,7 @@ export class FilesystemCollector implements Collector<"filesystem"> {
   }
 
   async collect(): Promise<FilesystemFields | undefined> {
-    if (this.source === "none") return undefined;
+    if (this.source === "none" || !this.statfs) return undefined;
     const mounts = measurableMounts(parseMountinfo(readProcFile(this.mountinfo)), this.nodevTypes());
     const measured: FilesystemFields = [];
     for (const mount of mounts) {

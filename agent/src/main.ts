@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   }
   const config: AgentConfig = configuredOrExit("telemetry-agent", loadAgentConfigFromProcess);
   const log = createLogger(config.logLevel);
-  const collectors = createCollectors({ procRoot: config.procRoot, sysRoot: config.sysRoot });
+  const collectors = createCollectors({ procRoot: config.procRoot, sysRoot: config.sysRoot, log });
   const sampler = new Sampler(
     collectors,
     { host: config.host, intervalMs: config.intervalMs, jitterMs: config.jitterMs, checkSchema: config.once },

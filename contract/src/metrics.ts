@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { esTyped, Bytes, Celsius, Fraction, Keyword } from "./fields.ts";
+import { esTyped, Bytes, Celsius, Entities, Fraction, Keyword, Long } from "./fields.ts";
 import { envelope } from "./envelope.ts";
 
 /**
@@ -82,6 +82,64 @@ export const MemoryFields = Type.Object(
 );
 
 /**
+ * One mounted filesystem, as Metricbeat's `system.filesystem` metricset reports it (statfs(2) of the
+ * mount point; bytes are blocks × f_bsize, as Metricbeat multiplies them).
+ */
+export const FilesystemItem = Type.Object(
+  {
+    mount_point: Keyword({ minLength: 1, maxLength: 256 }),
+    /** The mount's source, e.g. `/dev/sda1` or `/dev/mmcblk0p2`. */
+    device_name: Keyword({ maxLength: 128 }),
+    /** The filesystem type, e.g. `ext4`, `xfs`, `vfat`. */
+    type: Keyword({ maxLength: 32 }),
+    total: Bytes(),
+    /** Free blocks, including those reserved for root (f_bfree). */
+    free: Bytes(),
+    /** Blocks an unprivileged user can still allocate (f_bavail). */
+    available: Bytes(),
+    /** `bytes`: total − free; `pct`: bytes ÷ (bytes + available), Metricbeat's (and df's) use %. */
+    used: Type.Object({ bytes: Bytes(), pct: Fraction() }, { additionalProperties: false }),
+    /** Inodes: all, and free. */
+    files: Long(),
+    free_files: Long(),
+  },
+  { additionalProperties: false },
+);
+
+/** Every real filesystem of the host, one entity per mount point (bounded so a sample fits its 16 KiB). */
+export const FilesystemFields = Entities(FilesystemItem, "mount_point", 20);
+
+const counters = () =>
+  Type.Object(
+    { bytes: Bytes(), packets: Long(), errors: Long(), dropped: Long() },
+    { additionalProperties: false },
+  );
+
+/**
+ * One network interface. `in` and `out` are Metricbeat's `system.network` counters: cumulative since
+ * the interface appeared, as /proc/net/dev has them. `period` is what changed since the previous
+ * sample, over `period.ms`; it is absent from the first sample of an interface and after any of
+ * its counters went backwards (a reset or a wrap), never negative.
+ */
+export const NetworkItem = Type.Object(
+  {
+    name: Keyword({ minLength: 1, maxLength: 15 }),
+    in: counters(),
+    out: counters(),
+    period: Type.Optional(
+      Type.Object(
+        { ms: Long({ minimum: 1 }), in: counters(), out: counters() },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Every network interface but loopback, one entity per name (bounded so a sample fits its 16 KiB). */
+export const NetworkFields = Entities(NetworkItem, "name", 28);
+
+/**
  * Every metric the contract knows: the topic's last level → the schema of what goes under
  * `system.<metric>`. Adding a metric is one entry here and a collector; templates, validation, the
  * simulator and the README's field table follow from this record.
@@ -91,6 +149,8 @@ export const METRIC_FIELDS = {
   load: LoadFields,
   temperature: TemperatureFields,
   memory: MemoryFields,
+  filesystem: FilesystemFields,
+  network: NetworkFields,
 } as const;
 
 export type MetricName = keyof typeof METRIC_FIELDS;

@@ -12,7 +12,15 @@ import {
 import { MosquittoService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import { countOf, waitFor, type IngestProcess } from "../ingest/fleet.ts";
 import { startDashboardIngest } from "./dashboard-ingest.ts";
-import { FLEET, STEP_MS, average, fleetMessages, lastSeen, type HostScript } from "./fleet-fixture.ts";
+import {
+  FLEET,
+  STEP_MS,
+  average,
+  documentCount,
+  fleetMessages,
+  lastSeen,
+  type HostScript,
+} from "./fleet-fixture.ts";
 import { lineChartRequest, panel, referenceLines, tableRequest } from "./lens-requests.ts";
 import { controlsOf, dashboardsOf, indexPatternMatches, readSavedObjects } from "./saved-objects.ts";
 
@@ -35,6 +43,8 @@ describe("the dashboard's aggregations on ingested telemetry", () => {
   const asOf = start + 5 * STEP_MS;
   const timeRange = { range: { "@timestamp": { gte: start - 60_000, lte: asOf, format: "epoch_millis" } } };
   const messages = fleetMessages(start);
+  // A per-entity sample becomes one document per filesystem or interface.
+  const documents = documentCount(messages);
   const host = (name: string) => FLEET.find((h) => h.host === name)!;
 
   before(async () => {
@@ -53,8 +63,8 @@ describe("the dashboard's aggregations on ingested telemetry", () => {
       await client.endAsync();
     }
     await waitFor(
-      `all ${messages.length} messages indexed`,
-      async () => (await countOf(es, pattern)) === messages.length,
+      `all ${documents} documents of the ${messages.length} messages indexed`,
+      async () => (await countOf(es, pattern)) === documents,
       45_000,
     );
     await waitFor("the dead letter", async () => (await countOf(es, deadLetterStreamFor(namespace))) === 1);
@@ -77,14 +87,14 @@ describe("the dashboard's aggregations on ingested telemetry", () => {
     return response.aggregations as Record<string, unknown>;
   }
 
-  /** The expected per-minute line of one host: [minute start, average of the readings in it]. */
-  function perMinute(values: number[]): Array<[number, number]> {
+  /** The expected per-minute line of one host: [minute start, `combine` of the readings in it]. */
+  function perMinute(values: number[], combine = average): Array<[number, number]> {
     const minutes = new Map<number, number[]>();
     values.forEach((v, i) => {
       const minute = Math.floor((start + i * STEP_MS) / 60_000) * 60_000;
       minutes.set(minute, [...(minutes.get(minute) ?? []), v]);
     });
-    return [...minutes].map(([minute, readings]) => [minute, average(readings)]);
+    return [...minutes].map(([minute, readings]) => [minute, combine(readings)]);
   }
 
   it("indexes what the data view spans, and nothing of the dead-letter stream", async () => {
@@ -92,7 +102,8 @@ describe("the dashboard's aggregations on ingested telemetry", () => {
     assert.ok(indexPatternMatches(dataView.attributes.title as string, dataStreamFor("cpu", namespace)));
     assert.equal(indexPatternMatches(pattern, deadLetterStreamFor(namespace)), false);
     for (const m of messages) assert.equal(decodeMessage(m.topic, m.payload).ok, true, m.topic);
-    assert.equal(await countOf(es, pattern), messages.length);
+    assert.equal(await countOf(es, pattern), documents);
+    assert.ok(documents > messages.length, "per-entity samples are several documents each");
   });
 
   it("CPU busy per host: one line per host, the average of each minute's samples", async () => {
@@ -117,6 +128,46 @@ describe("the dashboard's aggregations on ingested telemetry", () => {
       .filter(([, line]) => line.some(([, celsius]) => (celsius as number) > warning!))
       .map(([name]) => name);
     assert.deepEqual(above, ["node-b"]);
+  });
+
+  it("disk used: one line per host and mount point, the fullest reading of each minute", async () => {
+    const request = lineChartRequest(panel("Disk used per host and mount"), "1m");
+    assert.equal(request.metricField, "system.filesystem.used.pct");
+    const lines = request.read(await search(request.aggs, request.query));
+    const expected = FLEET.flatMap((h) =>
+      Object.entries(h.disks ?? {}).map(([mount, used]) => [
+        `${h.host} › ${mount}`,
+        perMinute(used, (r) => Math.max(...r)),
+      ]),
+    );
+    assert.deepEqual(lines, Object.fromEntries(expected));
+    // Concretely: node-a's root was 62.5 % then 75 % in its second minute; 75 % is the line's point.
+    assert.deepEqual(lines["node-a › /"]![1], [start + 60_000, 0.75]);
+  });
+
+  it("network traffic: bytes per second in and out per host and interface, each minute's sum over 60 s", async () => {
+    const v = panel("Network traffic per host and interface");
+    const bytesPerSecond = (factor: number) => (r: number[]) => (r.reduce((a, b) => a + b, 0) * factor) / 60;
+    for (const [label, factor] of [
+      ["In", 1],
+      ["Out", 0.5],
+    ] as const) {
+      const request = lineChartRequest(v, "1m", label);
+      const lines = request.read(await search(request.aggs, request.query));
+      const expected = FLEET.flatMap((h) =>
+        Object.entries(h.received ?? {}).map(([name, bytes]) => [
+          `${h.host} › ${name}`,
+          perMinute(bytes, bytesPerSecond(factor)),
+        ]),
+      );
+      assert.deepEqual(lines, Object.fromEntries(expected), label);
+    }
+    // Concretely: node-a's eth0 received 60,000 + 120,000 bytes in its first minute: 3,000 B/s.
+    const received = lineChartRequest(v, "1m", "In");
+    assert.deepEqual(received.read(await search(received.aggs, received.query))["node-a › eth0"]![0], [
+      start,
+      3000,
+    ]);
   });
 
   it("hosts table: each host's latest temperature, CPU and load with its last-seen time, hottest first", async () => {

@@ -14,6 +14,10 @@ export interface HostScript {
   celsius: number[];
   /** Seconds after start of an "offline" status, if the host announces it. */
   offlineAt?: number;
+  /** Per mount point, its used fraction at start + i × 30 s. */
+  disks?: Record<string, number[]>;
+  /** Per interface, the bytes received in the 30 s before start + i × 30 s (sent: half of it). */
+  received?: Record<string, number[]>;
 }
 
 export const STEP_MS = 30_000;
@@ -26,6 +30,14 @@ export const FLEET: HostScript[] = [
     cpu: [0.25, 0.75, 0.5, 0.5, 0.125, 0.375],
     load: [0.5, 1, 1.5, 2, 2.5, 3],
     celsius: [50, 52, 54, 56, 58, 60],
+    disks: {
+      "/": [0.5, 0.5, 0.625, 0.75, 0.75, 0.875],
+      "/boot/firmware": [0.125, 0.125, 0.125, 0.125, 0.125, 0.125],
+    },
+    received: {
+      eth0: [60_000, 120_000, 30_000, 30_000, 600_000, 0],
+      wlan0: [6000, 6000, 6000, 6000, 6000, 6000],
+    },
   },
   {
     // Hottest, and silent after one minute without saying so (a crash the broker has not noticed yet).
@@ -34,6 +46,8 @@ export const FLEET: HostScript[] = [
     cpu: [0.875, 1],
     load: [4, 4.5],
     celsius: [85, 87.5],
+    disks: { "/": [0.25, 0.375] },
+    received: { eth0: [300_000, 900_000] },
   },
   {
     // Shuts down cleanly: the last sample at 2 min, then "offline" at 2 min 20 s.
@@ -129,10 +143,71 @@ export function fleetMessages(start: number, fleet: HostScript[] = FLEET): Messa
         }),
       });
     });
+    const steps = Math.max(0, ...Object.values(h.disks ?? {}).map((r) => r.length));
+    for (let i = 0; i < steps; i++) {
+      // A 1 GiB disk without reserved blocks: used.pct = used ÷ (used + available) = used ÷ total.
+      const total = 2 ** 30;
+      messages.push({
+        topic: sampleTopic(h.host, "filesystem"),
+        payload: JSON.stringify({
+          ...envelope(i, "filesystem"),
+          system: {
+            filesystem: Object.entries(h.disks!).map(([mount_point, used]) => ({
+              mount_point,
+              device_name: `/dev/disk-${mount_point.length}`,
+              type: "ext4",
+              total,
+              free: total * (1 - used[i]!),
+              available: total * (1 - used[i]!),
+              used: { bytes: total * used[i]!, pct: used[i]! },
+              files: 65_536,
+              free_files: 32_768,
+            })),
+          },
+        }),
+      });
+    }
+    const readings = Math.max(0, ...Object.values(h.received ?? {}).map((r) => r.length));
+    const cumulative: Record<string, number> = {};
+    for (let i = 0; i < readings; i++) {
+      messages.push({
+        topic: sampleTopic(h.host, "network"),
+        payload: JSON.stringify({
+          ...envelope(i, "network"),
+          system: {
+            network: Object.entries(h.received!).map(([name, received]) => {
+              const bytes = received[i]!;
+              cumulative[name] = (cumulative[name] ?? 1_000_000) + bytes;
+              const counters = (b: number) => ({
+                bytes: b,
+                packets: Math.ceil(b / 1000),
+                errors: 0,
+                dropped: 0,
+              });
+              return {
+                name,
+                in: counters(cumulative[name]),
+                out: counters(cumulative[name] / 2),
+                period: { ms: STEP_MS, in: counters(bytes), out: counters(bytes / 2) },
+              };
+            }),
+          },
+        }),
+      });
+    }
     if (h.offlineAt !== undefined)
       messages.push(status(h.host, at(start, h.offlineAt * 1000), "offline", h.intervalMs));
   }
   return messages;
+}
+
+/** How many documents the ingest indexes for the messages: one per entity of a per-entity sample. */
+export function documentCount(messages: Message[]): number {
+  return messages.reduce((n, m) => {
+    const system = (JSON.parse(m.payload) as { system?: Record<string, unknown> }).system ?? {};
+    const fields = Object.values(system)[0];
+    return n + (Array.isArray(fields) ? fields.length : 1);
+  }, 0);
 }
 
 /** The moment of a host's last message of any kind. */

@@ -37,6 +37,9 @@ function metricAgg(column: LensColumn): Aggs {
     case "max":
       agg = { max: { field } };
       break;
+    case "sum":
+      agg = { sum: { field } };
+      break;
     case "last_value": {
       const sortField = column.params?.sortField as string;
       // Lens runs "last value" as the newest document's field through top_hits of size 1.
@@ -111,40 +114,95 @@ export function tableRequest(v: Visualisation) {
   return { query: panelQuery(v), aggs, read };
 }
 
+const TIME_UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const FIXED_INTERVAL_MS: Record<string, number> = {
+  "30s": 30_000,
+  "1m": 60_000,
+  "5m": 300_000,
+  "1h": 3_600_000,
+};
+
+/** A terms bucket of a line split, holding either the time buckets or the next field's split. */
+interface SplitBucket {
+  key: unknown;
+  time?: { buckets: Array<Record<string, unknown>> };
+  next?: { buckets: SplitBucket[] };
+}
+
 /**
- * A line chart split by host: terms → date_histogram → the metric. Lens picks the histogram
- * interval from the time range ("auto"); the caller fixes it so buckets are known.
+ * The split of a line chart: a terms column on one field, or on several (`secondaryFields`),
+ * which Lens sends as multi_terms and labels "first › second". multi_terms belongs to
+ * Elasticsearch's analytics module, which the test cluster's build does not load; nested terms
+ * (each sorted by key, as the panels sort) give the same series, so the test sends those.
  */
-export function lineChartRequest(v: Visualisation, fixedInterval: string) {
+function splitAgg(split: LensColumn, inner: Aggs): Aggs {
+  const fields = [split.sourceField!, ...((split.params?.secondaryFields as string[] | undefined) ?? [])];
+  const size = split.params?.size as number;
+  return fields.reduceRight<Aggs>(
+    (aggs, field, i) => ({
+      terms: { field, size, order: { _key: "asc" } },
+      aggs: i === fields.length - 1 ? inner : { next: aggs },
+    }),
+    inner,
+  );
+}
+
+/** The series of a (possibly nested) split: "first › second" → its time buckets. */
+function seriesOf(
+  buckets: SplitBucket[],
+  prefix: string[] = [],
+): Array<[string, Array<Record<string, unknown>>]> {
+  return buckets.flatMap((b) => {
+    const path = [...prefix, String(b.key)];
+    return b.next ? seriesOf(b.next.buckets, path) : [[path.join(" › "), b.time!.buckets] as const];
+  }) as Array<[string, Array<Record<string, unknown>>]>;
+}
+
+/**
+ * A line chart split by host (or by host and an entity): terms → date_histogram → the metric.
+ * Lens picks the histogram interval from the time range ("auto"); the caller fixes it so buckets
+ * are known. With several metric columns, `metricLabel` picks one. A column with a time scale is
+ * a rate: Lens divides each bucket's value by the bucket's length in that unit.
+ */
+export function lineChartRequest(v: Visualisation, fixedInterval: string, metricLabel?: string) {
   const [, layer] = layersOf(v).find(([, l]) => Object.values(l.columns).some((c) => c.sourceField))!;
   const [, time] = only(layer, "date_histogram");
   const [, split] = only(layer, "terms");
-  const [metricId, metric] = only(layer, metric0(layer));
+  const [metricId, metric] =
+    metricLabel === undefined
+      ? only(layer, metric0(layer))
+      : (Object.entries(layer.columns).find(([, c]) => c.label === metricLabel) ??
+        fail(`no column "${metricLabel}"`));
+  const bucketMs = FIXED_INTERVAL_MS[fixedInterval] ?? fail(`interval ${fixedInterval} is not translated`);
+  const scale = metric.timeScale ? bucketMs / TIME_UNIT_MS[metric.timeScale] : 1;
   const aggs = {
-    lines: {
-      terms: { field: split.sourceField, size: split.params?.size as number, order: { _key: "asc" } },
-      aggs: {
-        time: {
-          date_histogram: { field: time.sourceField, fixed_interval: fixedInterval, min_doc_count: 1 },
-          aggs: { [metricId]: metricAgg(metric) },
-        },
+    lines: splitAgg(split, {
+      time: {
+        date_histogram: { field: time.sourceField, fixed_interval: fixedInterval, min_doc_count: 1 },
+        aggs: { [metricId]: metricAgg(metric) },
       },
-    },
+    }),
   };
   /** Line per split value: [bucket start, value] for each bucket that has one. */
   const read = (aggregations: Record<string, unknown>): Record<string, Array<[number, unknown]>> => {
-    const lines = (aggregations.lines as { buckets: Array<{ key: string; time: { buckets: unknown[] } }> })
-      .buckets;
+    const scaled = (value: unknown) => (typeof value === "number" && scale !== 1 ? value / scale : value);
     return Object.fromEntries(
-      lines.map((line) => [
-        line.key,
-        (line.time.buckets as Array<Record<string, unknown>>)
-          .map((b) => [b.key as number, metricValue(metric, b[metricId] as AggResult)] as [number, unknown])
+      seriesOf((aggregations.lines as { buckets: SplitBucket[] }).buckets).map(([name, buckets]) => [
+        name,
+        buckets
+          .map(
+            (b) =>
+              [b.key as number, scaled(metricValue(metric, b[metricId] as AggResult))] as [number, unknown],
+          )
           .filter(([, value]) => value !== null),
       ]),
     );
   };
   return { query: panelQuery(v), aggs, read, metricField: metric.sourceField! };
+}
+
+function fail(message: string): never {
+  throw new Error(message);
 }
 
 function metric0(layer: LensLayer): string {

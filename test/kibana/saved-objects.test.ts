@@ -158,6 +158,11 @@ describe("the dashboard's visualisations", () => {
             `${v.origin}: ${column.operationType} cannot aggregate ${column.sourceField} (${type})`,
           );
         checked++;
+        // A split on several fields (multi_terms) aggregates each of them as a keyword.
+        for (const second of (column.params?.secondaryFields as string[] | undefined) ?? []) {
+          assert.deepEqual(fields.get(second), new Set(["keyword"]), `${v.origin}: ${second} is a keyword`);
+          checked++;
+        }
       }
     }
     assert.ok(checked >= 15, `${checked} columns checked`);
@@ -254,6 +259,33 @@ describe("the dashboard's visualisations", () => {
     assert.deepEqual(
       columns(v).map((c) => `${c.operationType} ${c.sourceField}`),
       ["terms host.name", "max @timestamp"],
+    );
+  });
+
+  it("show disk used per host and mount point, the fullest reading of each bucket, 0 to 100 %", () => {
+    const v = visualisation("Disk used per host and mount");
+    assert.equal(v.attributes.visualizationType, "lnsXY");
+    const [split] = columns(v).filter((c) => c.operationType === "terms");
+    assert.deepEqual(split?.params?.secondaryFields, ["system.filesystem.mount_point"]);
+    assert.deepEqual(
+      columns(v).map((c) => `${c.operationType} ${c.sourceField}`),
+      ["date_histogram @timestamp", "terms host.name", "max system.filesystem.used.pct"],
+    );
+    assert.deepEqual(v.attributes.state.visualization.yLeftExtent, {
+      mode: "custom",
+      lowerBound: 0,
+      upperBound: 1,
+    });
+  });
+
+  it("show network bytes per second in and out per host and interface, from the period fields", () => {
+    const v = visualisation("Network traffic per host and interface");
+    const [split] = columns(v).filter((c) => c.operationType === "terms");
+    assert.deepEqual(split?.params?.secondaryFields, ["system.network.name"]);
+    const rates = columns(v).filter((c) => !c.isBucketed);
+    assert.deepEqual(
+      rates.map((c) => `${c.label}: ${c.operationType} ${c.sourceField} per ${c.timeScale}`),
+      ["In: sum system.network.period.in.bytes per s", "Out: sum system.network.period.out.bytes per s"],
     );
   });
 

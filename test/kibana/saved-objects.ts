@@ -56,6 +56,8 @@ export interface LensColumn {
   sourceField?: string;
   isBucketed: boolean;
   filter?: { query: string; language: string };
+  /** Normalises a metric to a rate per unit of time ("s": per second) over its bucket. */
+  timeScale?: "s" | "m" | "h" | "d";
   params?: Record<string, unknown>;
 }
 

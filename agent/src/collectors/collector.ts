@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import type { MetricFields, MetricName } from "@cluster-telemetry/contract";
 
 /**
@@ -23,4 +24,6 @@ export interface CollectorOptions {
   procRoot: string;
   /** Root of the sys filesystem. @defaultValue "/sys" */
   sysRoot: string;
+  /** Where a collector reports what it left out (e.g. entities past its metric's bound). */
+  log?: Logger;
 }

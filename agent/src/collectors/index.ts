@@ -1,8 +1,10 @@
 import type { MetricName } from "@cluster-telemetry/contract";
 import type { AnyCollector, Collector, CollectorOptions } from "./collector.ts";
 import { CpuCollector } from "./cpu.ts";
+import { FilesystemCollector } from "./filesystem.ts";
 import { LoadCollector } from "./load.ts";
 import { MemoryCollector } from "./memory.ts";
+import { NetworkCollector } from "./network.ts";
 import { TemperatureCollector } from "./temperature.ts";
 
 export type { AnyCollector, Collector, CollectorOptions } from "./collector.ts";
@@ -13,6 +15,8 @@ const COLLECTORS: { [M in MetricName]: (options: CollectorOptions) => Collector<
   load: (options) => new LoadCollector(options),
   temperature: (options) => new TemperatureCollector(options),
   memory: (options) => new MemoryCollector(options),
+  filesystem: (options) => new FilesystemCollector(options),
+  network: (options) => new NetworkCollector(options),
 };
 
 /** Every collector the agent runs, in the contract's order of metrics. */

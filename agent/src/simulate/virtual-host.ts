@@ -11,6 +11,8 @@ import type { PendingMessage } from "../publish/offline-buffer.ts";
 import { usage } from "../collectors/memory.ts";
 import { AGENT_VERSION } from "../version.ts";
 import { syntheticFields } from "./synthetic-fields.ts";
+import { VirtualDisks } from "./virtual-disks.ts";
+import { VirtualInterfaces } from "./virtual-interfaces.ts";
 
 /** A small seeded generator (mulberry32): the same seed gives the same fleet, run after run. */
 export function seededRandom(seed: number): () => number {
@@ -59,6 +61,9 @@ export class VirtualHost {
   private load: [number, number, number];
   private celsius: number;
   private memoryUsed: number;
+  private readonly disks: VirtualDisks;
+  private readonly interfaces: VirtualInterfaces;
+  private now = 0;
   offlineUntil = 0;
 
   constructor(
@@ -78,9 +83,12 @@ export class VirtualHost {
     ];
     this.celsius = this.profile.idleC + (this.profile.fullC - this.profile.idleC) * this.base;
     this.memoryUsed = this.profile.memory * (0.2 + this.random() * 0.5);
+    this.disks = new VirtualDisks(this.profile.kind, this.random);
+    this.interfaces = new VirtualInterfaces(this.profile.kind, this.random);
   }
 
   private step(now: number, intervalMs: number): void {
+    this.now = now;
     const wave = 0.25 * Math.sin((2 * Math.PI * now) / this.period + this.phase);
     const spike = this.random() < 0.01 ? 0.4 : 0;
     this.busy = clamp01(this.base + wave + spike + (this.random() - 0.5) * 0.1);
@@ -155,6 +163,8 @@ export class VirtualHost {
         actual: { free: available, used: usage(memory, available) },
       };
     },
+    filesystem: () => this.disks.fields(),
+    network: () => this.interfaces.fields(this.now, this.busy),
     temperature: () =>
       this.profile.sensor === "none"
         ? undefined

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, it } from "node:test";
-import { REJECTION_REASONS } from "@cluster-telemetry/contract";
+import type { TSchema } from "@sinclair/typebox";
+import { METRIC_FIELDS, METRIC_NAMES, REJECTION_REASONS, sampleTopic } from "@cluster-telemetry/contract";
 
 const readme = readFileSync(resolve(import.meta.dirname, "../../../README.md"), "utf8");
 
@@ -27,5 +28,25 @@ describe("README.md", () => {
   it("lists exactly the contract's rejection reasons, each with its description", () => {
     const table = tableAfter("<!-- rejection-reasons:");
     assert.deepEqual(Object.fromEntries(table), REJECTION_REASONS);
+  });
+});
+
+/** Every leaf of a metric's schema as a dotted path under `system.<metric>` (a list by its items). */
+function leaves(schema: TSchema, path: string): string[] {
+  if (schema.type === "array") return leaves(schema.items as TSchema, path);
+  if (schema.type !== "object") return [path];
+  return Object.entries((schema.properties ?? {}) as Record<string, TSchema>).flatMap(([key, child]) =>
+    leaves(child, `${path}.${key}`),
+  );
+}
+
+describe("README.md's topics and fields", () => {
+  it("lists every metric's topic and names every field of every metric", () => {
+    const fieldCells = [...readme.matchAll(/`(system\.[\w.]+)`/g)].map((m) => m[1]);
+    for (const metric of METRIC_NAMES) {
+      assert.ok(readme.includes(`| \`${sampleTopic("<host>", metric)}\``), `the topic of ${metric}`);
+      for (const field of leaves(METRIC_FIELDS[metric] as unknown as TSchema, `system.${metric}`))
+        assert.ok(fieldCells.includes(field), `${field} is in the field reference`);
+    }
   });
 });

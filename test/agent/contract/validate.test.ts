@@ -5,11 +5,14 @@ import {
   MAX_CLOCK_SKEW_MS,
   MAX_MESSAGE_AGE_MS,
   MAX_PAYLOAD_BYTES,
+  METRIC_FIELDS,
   METRIC_NAMES,
   METRIC_SCHEMAS,
   REJECTION_REASONS,
   StatusMessage,
   decodeMessage,
+  entityKeyOf,
+  sample,
   type RejectionReason,
   sampleTopic,
   schemaProblems,
@@ -57,6 +60,23 @@ const withLoad = (fields: Record<string, unknown>) => ({
   system: { load: { ...load.system.load, ...fields } },
 });
 const at = (timestamp: string) => JSON.stringify({ ...load, "@timestamp": timestamp });
+const disk = (mount_point: string) => ({
+  mount_point,
+  device_name: "/dev/sda1",
+  type: "ext4",
+  total: 4096e6,
+  free: 2048e6,
+  available: 1024e6,
+  used: { bytes: 2048e6, pct: 0.6667 },
+  files: 1e6,
+  free_files: 5e5,
+});
+const filesystems = (...mountPoints: string[]) =>
+  JSON.stringify({
+    ...base,
+    event: { dataset: "telemetry.filesystem" },
+    system: { filesystem: mountPoints.map(disk) },
+  });
 
 describe("decodeMessage", () => {
   it("accepts a well-formed sample and names its host and metric", () => {
@@ -97,7 +117,19 @@ describe("decodeMessage", () => {
     );
   });
 
+  it("accepts a per-entity sample whose entities have distinct keys", () => {
+    const decoded = decode(sampleTopic("node-1", "filesystem"), filesystems("/", "/boot/firmware"));
+    assert.equal(decoded.ok ? decoded.kind : decoded.reason, "filesystem");
+  });
+
   const rejects: Array<[string, string, string | Uint8Array, RejectionReason, RegExp]> = [
+    [
+      "a per-entity sample with two entities under one key (they would be one document)",
+      sampleTopic("node-1", "filesystem"),
+      filesystems("/", "/data", "/"),
+      "duplicate_entity",
+      /mount_point "\/" appears twice in system.filesystem/,
+    ],
     ["a payload that is not JSON", sampleTopic("node-1", "load"), "{oops", "not_json", /JSON/],
     ["an unknown metric", sampleTopic("node-1", "disk"), JSON.stringify(load), "unknown_metric", /"disk"/],
     [
@@ -336,6 +368,50 @@ describe("the contract's schemas", () => {
     for (const [kind, schema] of [...Object.entries(METRIC_SCHEMAS), ["status", StatusMessage] as const])
       walk(schema, kind);
     assert.deepEqual(open, []);
+  });
+});
+
+/**
+ * The longest JSON a schema allows: strings at their maxLength, integers at their longest bound,
+ * floats as long as a double prints, lists at maxItems, optional fields present.
+ */
+function largest(schema: TSchema): unknown {
+  switch (schema.type) {
+    case "object":
+      return Object.fromEntries(
+        Object.entries((schema.properties ?? {}) as Record<string, TSchema>).map(([k, v]) => [k, largest(v)]),
+      );
+    case "array":
+      return Array.from({ length: schema.maxItems as number }, () => largest(schema.items as TSchema));
+    case "string":
+      return "x".repeat(schema.maxLength as number);
+    case "integer":
+      return schema.maximum as number;
+    case "number": {
+      const long = 1.2345678901234568e-300;
+      return long >= ((schema.minimum as number | undefined) ?? -Infinity) ? long : schema.maximum;
+    }
+    default:
+      return schema.const ?? true;
+  }
+}
+
+describe("the per-entity metrics", () => {
+  it("fit the payload limit with every entity at its largest, so the agent never sends an oversized sample", () => {
+    const entityMetrics = METRIC_NAMES.filter((m) => entityKeyOf(m) !== undefined);
+    assert.ok(entityMetrics.length >= 2);
+    const origin = {
+      host: { name: "h".repeat(253), architecture: "x".repeat(64) },
+      agent: { type: "x".repeat(64), version: "x".repeat(64) },
+    };
+    for (const metric of entityMetrics) {
+      const fields = largest(METRIC_FIELDS[metric] as unknown as TSchema);
+      const bytes = Buffer.byteLength(JSON.stringify(sample(metric, origin, fields as never)));
+      assert.ok(
+        bytes <= MAX_PAYLOAD_BYTES,
+        `${metric}: ${bytes} bytes at most, the limit is ${MAX_PAYLOAD_BYTES}`,
+      );
+    }
   });
 });
 

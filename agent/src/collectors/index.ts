@@ -1,5 +1,6 @@
 import type { MetricName } from "@cluster-telemetry/contract";
 import type { AnyCollector, Collector, CollectorOptions } from "./collector.ts";
+import { CoreCollector } from "./core.ts";
 import { CpuCollector } from "./cpu.ts";
 import { LoadCollector } from "./load.ts";
 import { MemoryCollector } from "./memory.ts";
@@ -10,6 +11,7 @@ export type { AnyCollector, Collector, CollectorOptions } from "./collector.ts";
 /** One collector per metric of the contract: a metric without one here does not compile. */
 const COLLECTORS: { [M in MetricName]: (options: CollectorOptions) => Collector<M> } = {
   cpu: (options) => new CpuCollector(options),
+  core: (options) => new CoreCollector(options),
   load: (options) => new LoadCollector(options),
   temperature: (options) => new TemperatureCollector(options),
   memory: (options) => new MemoryCollector(options),

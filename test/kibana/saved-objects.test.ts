@@ -40,7 +40,8 @@ function aggregatable(column: LensColumn): Set<string> {
     case "date_histogram":
       return new Set(["date"]);
     case "terms":
-      return new Set(["keyword"]);
+      // Lens splits by a number's values too (system.core.id is a long, as in Metricbeat).
+      return column.dataType === "number" ? NUMERIC : new Set(["keyword"]);
     case "average":
     case "sum":
     case "median":

@@ -78,13 +78,34 @@ export const TemperatureFields = Type.Object(
     /** Main (package or SoC) temperature. */
     celsius: Celsius(),
     max: Type.Object({ celsius: Celsius() }, { additionalProperties: false }),
-    cores: Type.Optional(
-      Type.Object({ celsius: Type.Array(Celsius(), { maxItems: 1024 }) }, { additionalProperties: false }),
-    ),
     /** Where the reading came from, e.g. "coretemp", "k10temp", "thermal_zone0", "systeminformation". */
     sensor: Keyword({ maxLength: 128 }),
   },
   { additionalProperties: false },
+);
+
+/**
+ * Every temperature input of the sensor the temperature metric reads (coretemp's "Package id 0",
+ * "Core 0", …; k10temp's Tctl and Tccd; the thermal zones where no CPU hwmon device exists): one
+ * document per input, keyed by `id`, so a per-core temperature keeps which core it belongs to. The
+ * inputs are the sensor's own (a coretemp "Core N" is a physical core, not the logical cores of
+ * the core metric), hence a metric of their own rather than a field of the core documents.
+ */
+export const TemperatureSensorFields = Entities(
+  Type.Object(
+    {
+      /** The input within the host: `hwmon1/temp2`, `thermal_zone0`. */
+      id: Keyword({ minLength: 1, maxLength: 128 }),
+      /** The hwmon device's name or the thermal zone's type: `coretemp`, `k10temp`, `cpu-thermal`. */
+      chip: Keyword({ maxLength: 128 }),
+      /** The input's label where the driver gives one: `Package id 0`, `Core 3`, `Tctl`. */
+      label: Type.Optional(Keyword({ maxLength: 128 })),
+      celsius: Celsius(),
+    },
+    { additionalProperties: false },
+  ),
+  "id",
+  256,
 );
 
 const used = () => Type.Object({ bytes: Bytes(), pct: Fraction() }, { additionalProperties: false });
@@ -136,6 +157,7 @@ export const METRIC_FIELDS = {
   core: CoreFields,
   load: LoadFields,
   temperature: TemperatureFields,
+  temperature_sensor: TemperatureSensorFields,
   memory: MemoryFields,
 } as const;
 

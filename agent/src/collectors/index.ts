@@ -4,6 +4,7 @@ import { CoreCollector } from "./core.ts";
 import { CpuCollector } from "./cpu.ts";
 import { LoadCollector } from "./load.ts";
 import { MemoryCollector } from "./memory.ts";
+import { TemperatureSensorCollector } from "./temperature-sensor.ts";
 import { TemperatureCollector } from "./temperature.ts";
 
 export type { AnyCollector, Collector, CollectorOptions } from "./collector.ts";
@@ -14,6 +15,7 @@ const COLLECTORS: { [M in MetricName]: (options: CollectorOptions) => Collector<
   core: (options) => new CoreCollector(options),
   load: (options) => new LoadCollector(options),
   temperature: (options) => new TemperatureCollector(options),
+  temperature_sensor: (options) => new TemperatureSensorCollector(options),
   memory: (options) => new MemoryCollector(options),
 };
 

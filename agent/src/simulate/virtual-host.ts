@@ -172,6 +172,7 @@ export class VirtualHost {
         swap: { total: swap, free: swapFree, used: usage(swap, swapFree) },
       };
     },
+    temperature_sensor: () => this.sensorInputs(),
     temperature: () =>
       this.profile.sensor === "none"
         ? undefined
@@ -202,6 +203,28 @@ export class VirtualHost {
     };
   }
 
+  /**
+   * The inputs of the host's sensor, around its main temperature: a Pi's one thermal zone; the
+   * package and each physical core (half the logical ones) of coretemp; Tctl of k10temp.
+   */
+  private sensorInputs(): MetricFields<"temperature_sensor"> | undefined {
+    const { sensor, cores } = this.profile;
+    if (sensor === "none") return undefined;
+    const main = round1(this.celsius);
+    if (sensor === "thermal_zone0") return [{ id: "thermal_zone0", chip: "cpu-thermal", celsius: main }];
+    const label = sensor === "coretemp" ? "Package id 0" : "Tctl";
+    const physical = sensor === "coretemp" ? Array.from({ length: cores / 2 }, (_, core) => core) : [];
+    return [
+      { id: "hwmon1/temp1", chip: sensor, label, celsius: main },
+      ...physical.map((core) => ({
+        id: `hwmon1/temp${core + 2}`,
+        chip: sensor,
+        label: `Core ${core}`,
+        celsius: round1(main - 3 + this.random() * 4),
+      })),
+    ];
+  }
+
   private fields<M extends MetricName>(metric: M): MetricFields<M> | undefined {
     const model = this.models[metric] as (() => MetricFields<M> | undefined) | undefined;
     return model ? model() : syntheticFields(metric, this.random);
@@ -221,7 +244,10 @@ export class VirtualHost {
   /** The retained status, as the real agent keeps it. */
   status(state: "online" | "offline", now: number, intervalMs: number): PendingMessage {
     const sensors = Object.fromEntries(
-      METRIC_NAMES.map((metric) => [metric, metric === "temperature" ? this.profile.sensor : "procfs"]),
+      METRIC_NAMES.map((metric) => [
+        metric,
+        metric === "temperature" || metric === "temperature_sensor" ? this.profile.sensor : "procfs",
+      ]),
     );
     return statusWireMessage(
       status(

@@ -141,6 +141,20 @@ describe("the data view", () => {
     assert.equal(indexPatternMatches(pattern, "logs-telemetry.deadletter-default"), false);
   });
 
+  it("formats every fraction as a percent, and names only fields the templates map", () => {
+    const formats = JSON.parse(dataView.attributes.fieldFormatMap as string) as Record<
+      string,
+      { id: string }
+    >;
+    for (const field of Object.keys(formats)) assert.ok(fields.has(field), `${field} is mapped`);
+    const fractions = [...fields.keys()].filter((f) => f.endsWith(".pct") || f === "host.cpu.usage");
+    assert.ok(
+      fractions.includes("system.core.total.pct"),
+      "the core metric's fractions are in the data view",
+    );
+    for (const field of fractions) assert.equal(formats[field]?.id, "percent", `${field} shows as a percent`);
+  });
+
   it("sees no field with two different types across the data streams it spans", () => {
     const conflicts = [...fields].filter(([, types]) => types.size > 1).map(([f]) => f);
     assert.deepEqual(conflicts, []);

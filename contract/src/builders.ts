@@ -35,11 +35,21 @@ export function sample<M extends MetricName>(
 ): SampleOf<M> {
   return {
     "@timestamp": iso(at),
-    host: origin.host,
+    host: hostOf(metric, origin, fields),
     agent: origin.agent,
     event: { dataset: `telemetry.${metric}` },
     system: { [metric]: fields },
-  } as SampleOf<M>;
+  } as unknown as SampleOf<M>;
+}
+
+/**
+ * The sample's `host`: the origin's, plus on cpu samples ECS `host.cpu.usage`, a copy of
+ * `system.cpu.total.norm.pct` as Metricbeat's cpu metricset makes it (beats
+ * metricbeat/module/system/cpu/cpu.go, `Fetch`: total.norm.pct → host.cpu.usage).
+ */
+function hostOf<M extends MetricName>(metric: M, origin: Origin, fields: MetricFields<M>) {
+  if (metric !== "cpu") return origin.host;
+  return { ...origin.host, cpu: { usage: (fields as MetricFields<"cpu">).total.norm.pct } };
 }
 
 /** A host's status: "online" when it connects, "offline" on a clean stop and in its Last Will. */

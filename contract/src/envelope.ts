@@ -1,4 +1,4 @@
-import { Type, type TSchema } from "@sinclair/typebox";
+import { Type, type TObject, type TSchema } from "@sinclair/typebox";
 import { HOST_NAME_MAX_LENGTH } from "./topics.ts";
 import { Keyword, Timestamp } from "./fields.ts";
 
@@ -23,11 +23,16 @@ export const Agent = Type.Object(
  * A message: `@timestamp`, `host`, `agent`, `event.dataset` naming the metric, and the metric's
  * own fields under `system` (Metricbeat's names where Metricbeat has the quantity).
  */
-export function envelope<M extends string, S extends TSchema>(metric: M, system: S) {
+export function envelope<M extends string, S extends TSchema, H extends TObject = typeof Host>(
+  metric: M,
+  system: S,
+  /** The `host` object, when a metric adds ECS host fields of its own (cpu: `host.cpu.usage`). */
+  host: H = Host as unknown as H,
+) {
   return Type.Object(
     {
       "@timestamp": Timestamp(),
-      host: Host,
+      host,
       agent: Agent,
       event: Type.Object(
         { dataset: Type.Literal(`telemetry.${metric}` as `telemetry.${M}`, { "x-es-type": "keyword" }) },

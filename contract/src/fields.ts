@@ -15,6 +15,14 @@ export function esTyped<T extends TSchema>(schema: T, esType: EsFieldType): T {
 /** A fraction from 0 to 1 (Metricbeat's `.pct` convention: 0.25 is 25 %). */
 export const Fraction = (options: NumberOptions = {}) =>
   esTyped(Type.Number({ minimum: 0, maximum: 1, ...options }), "float");
+/** The most logical cores a host may report (a `cores` count, the bound of a sum over cores). */
+export const MAX_CORES = 65_536;
+/**
+ * CPU time as a fraction of one core, summed over all cores: 0 to the core count (Metricbeat's
+ * non-normalised `system.cpu.*.pct`: 1.5 on a 4-core host is one and a half cores busy). The same
+ * Elasticsearch type as a Fraction, so a `.pct` and its `.norm.pct` aggregate alike.
+ */
+export const CoreFraction = (options: NumberOptions = {}) => Fraction({ maximum: MAX_CORES, ...options });
 /**
  * The largest integer the contract accepts: Elasticsearch's `long` holds up to 2^63 − 1, but a JSON
  * number past 2^53 − 1 is no longer exact once parsed, so the bound is the exact one.

@@ -1,6 +1,16 @@
-import { Type, type Static } from "@sinclair/typebox";
-import { esTyped, Bytes, Celsius, Entities, Fraction, Keyword, Long } from "./fields.ts";
-import { envelope } from "./envelope.ts";
+import { Type, type Static, type TObject, type TSchema } from "@sinclair/typebox";
+import {
+  esTyped,
+  Bytes,
+  Celsius,
+  CoreFraction,
+  Entities,
+  Fraction,
+  Keyword,
+  Long,
+  MAX_CORES,
+} from "./fields.ts";
+import { envelope, Host } from "./envelope.ts";
 
 /**
  * One schema per metric: the payload of `telemetry/v1/<host>/<metric>`. Units are in the field
@@ -8,29 +18,56 @@ import { envelope } from "./envelope.ts";
  * lists the same fields.
  */
 const pct = () => Type.Object({ pct: Fraction() }, { additionalProperties: false });
-const norm = () => Type.Object({ norm: pct() }, { additionalProperties: false });
 const load = () => esTyped(Type.Number({ minimum: 0, maximum: 1e6 }), "float");
-const cores = () => esTyped(Type.Integer({ minimum: 1, maximum: 65_536 }), "integer");
+const cores = () => esTyped(Type.Integer({ minimum: 1, maximum: MAX_CORES }), "integer");
+
+/**
+ * The states of /proc/stat's cpu lines that Metricbeat reports, each on its own (user excludes
+ * nice, system excludes irq and softirq), in Metricbeat's order.
+ */
+export const CPU_STATES = ["user", "system", "idle", "nice", "irq", "iowait", "softirq", "steal"] as const;
+export type CpuState = (typeof CPU_STATES)[number];
+
+const states = <T extends TSchema>(state: () => T) =>
+  Object.fromEntries(CPU_STATES.map((name) => [name, state()])) as { [K in CpuState]: T };
+
+/**
+ * A CPU state over the interval as Metricbeat's cpu metricset reports it: `pct` summed over the
+ * cores (0 to the core count), `norm.pct` over the whole machine (0..1).
+ */
+const cpuShare = () => Type.Object({ pct: CoreFraction(), norm: pct() }, { additionalProperties: false });
 
 export const CpuFields = Type.Object(
   {
     cores: cores(),
-    total: norm(),
-    user: norm(),
-    system: norm(),
-    iowait: norm(),
-    idle: norm(),
-    /** Busy fraction of each logical core, in core order. */
-    per_core: Type.Object(
-      {
-        busy: Type.Object(
-          { pct: Type.Array(Fraction(), { maxItems: 1024 }) },
-          { additionalProperties: false },
-        ),
-      },
-      { additionalProperties: false },
-    ),
+    /** Busy: the core count (or 1, normalised) minus idle and iowait, as Metricbeat computes it. */
+    total: cpuShare(),
+    ...states(cpuShare),
   },
+  { additionalProperties: false },
+);
+
+/**
+ * One logical core (Metricbeat's core metricset, `system.core.*`): `id` is the core's position in
+ * /proc/stat (cpuN), each state's `pct` a fraction of that core (0..1). One document per core in
+ * Elasticsearch, so an aggregation by `system.core.id` knows which value is which core.
+ */
+export const CoreFields = Entities(
+  Type.Object(
+    {
+      id: esTyped(Type.Integer({ minimum: 0, maximum: MAX_CORES - 1 }), "long"),
+      total: pct(),
+      ...states(pct),
+    },
+    { additionalProperties: false },
+  ),
+  "id",
+  1024,
+);
+
+/** ECS `host.cpu.usage` (0..1), on cpu messages: Metricbeat's cpu metricset copies `total.norm.pct` there. */
+export const CpuHost = Type.Object(
+  { ...Host.properties, cpu: Type.Object({ usage: Fraction() }, { additionalProperties: false }) },
   { additionalProperties: false },
 );
 
@@ -51,29 +88,68 @@ export const TemperatureFields = Type.Object(
     /** Main (package or SoC) temperature. */
     celsius: Celsius(),
     max: Type.Object({ celsius: Celsius() }, { additionalProperties: false }),
-    cores: Type.Optional(
-      Type.Object({ celsius: Type.Array(Celsius(), { maxItems: 1024 }) }, { additionalProperties: false }),
-    ),
     /** Where the reading came from, e.g. "coretemp", "k10temp", "thermal_zone0", "systeminformation". */
     sensor: Keyword({ maxLength: 128 }),
   },
   { additionalProperties: false },
 );
 
+/**
+ * Every temperature input of the sensor the temperature metric reads (coretemp's "Package id 0",
+ * "Core 0", …; k10temp's Tctl and Tccd; the thermal zones where no CPU hwmon device exists): one
+ * document per input, keyed by `id`, so a per-core temperature keeps which core it belongs to. The
+ * inputs are the sensor's own (a coretemp "Core N" is a physical core, not the logical cores of
+ * the core metric), hence a metric of their own rather than a field of the core documents.
+ */
+export const TemperatureSensorFields = Entities(
+  Type.Object(
+    {
+      /** The input within the host: `hwmon1/temp2`, `thermal_zone0`. */
+      id: Keyword({ minLength: 1, maxLength: 128 }),
+      /** The hwmon device's name or the thermal zone's type: `coretemp`, `k10temp`, `cpu-thermal`. */
+      chip: Keyword({ maxLength: 128 }),
+      /** The input's label where the driver gives one: `Package id 0`, `Core 3`, `Tctl`. */
+      label: Type.Optional(Keyword({ maxLength: 128 })),
+      celsius: Celsius(),
+    },
+    { additionalProperties: false },
+  ),
+  "id",
+  256,
+);
+
+const used = () => Type.Object({ bytes: Bytes(), pct: Fraction() }, { additionalProperties: false });
+
+/**
+ * Memory as Metricbeat's memory metricset reports it (elastic-agent-system-metrics
+ * metric/memory/memory_linux.go `get`, percentages in memory.go `fillPercentages`), so that its
+ * dashboards and ours read the same numbers under one name.
+ */
 export const MemoryFields = Type.Object(
   {
-    // Metricbeat's meanings, so that its dashboards and ours read the same numbers under one name.
     total: Bytes(),
     /** Free memory: MemFree, not counting page cache and reclaimable buffers. */
     free: Bytes(),
     /** total − free (Metricbeat's used.bytes: includes page cache). */
-    used: Type.Object({ bytes: Bytes(), pct: Fraction() }, { additionalProperties: false }),
+    used: used(),
     actual: Type.Object(
       {
-        /** Available memory: what can be allocated without swapping (MemAvailable). */
+        /** Available memory: MemAvailable, or MemFree + Buffers + Cached on kernels before 3.14. */
         free: Bytes(),
         /** total − available: memory the system cannot give back. */
-        used: Type.Object({ bytes: Bytes(), pct: Fraction() }, { additionalProperties: false }),
+        used: used(),
+      },
+      { additionalProperties: false },
+    ),
+    swap: Type.Object(
+      {
+        total: Bytes(),
+        free: Bytes(),
+        /** SwapTotal − SwapFree; `pct` is absent on a host without swap, as in Metricbeat. */
+        used: Type.Object(
+          { bytes: Bytes(), pct: Type.Optional(Fraction()) },
+          { additionalProperties: false },
+        ),
       },
       { additionalProperties: false },
     ),
@@ -146,8 +222,10 @@ export const NetworkFields = Entities(NetworkItem, "name", 28);
  */
 export const METRIC_FIELDS = {
   cpu: CpuFields,
+  core: CoreFields,
   load: LoadFields,
   temperature: TemperatureFields,
+  temperature_sensor: TemperatureSensorFields,
   memory: MemoryFields,
   filesystem: FilesystemFields,
   network: NetworkFields,
@@ -158,11 +236,26 @@ export const METRIC_NAMES = Object.keys(METRIC_FIELDS) as MetricName[];
 /** What a collector for metric M returns: exactly M's fields (for a per-entity metric, the list). */
 export type MetricFields<M extends MetricName> = Static<(typeof METRIC_FIELDS)[M]>;
 /** The whole message's schema for metric M: the envelope around M's fields. */
-export type MetricSchema<M extends MetricName> = ReturnType<typeof envelope<M, (typeof METRIC_FIELDS)[M]>>;
+export type MetricSchema<M extends MetricName> = ReturnType<
+  typeof envelope<M, (typeof METRIC_FIELDS)[M], HostSchema<M>>
+>;
+
+/**
+ * Metrics whose messages carry ECS host fields of their own. Only cpu: `host.cpu.usage` is one
+ * number per host and sample, so it belongs with the cpu sample it is copied from; the other data
+ * streams neither map nor accept it.
+ */
+const METRIC_HOST = { cpu: CpuHost } as const;
+type HostSchema<M extends MetricName> = M extends keyof typeof METRIC_HOST
+  ? (typeof METRIC_HOST)[M]
+  : typeof Host;
 
 /** The payload schema of `telemetry/v1/<host>/<metric>`, per metric. */
 export const METRIC_SCHEMAS = Object.fromEntries(
-  METRIC_NAMES.map((metric) => [metric, envelope(metric, METRIC_FIELDS[metric])]),
+  METRIC_NAMES.map((metric) => [
+    metric,
+    envelope(metric, METRIC_FIELDS[metric], (METRIC_HOST as Record<string, TObject>)[metric] ?? Host),
+  ]),
 ) as unknown as { [M in MetricName]: MetricSchema<M> };
 
 export type SampleOf<M extends MetricName> = Static<MetricSchema<M>>;

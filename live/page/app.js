@@ -526,16 +526,19 @@
     };
     const walk = (prefix, value) => {
       if (Array.isArray(value)) {
-        if (prefix.endsWith("pct")) {
+        // A per-entity metric; the core metric's entities (system.core.*) are drawn as one bar per core.
+        if (prefix === "core" && value.every((c) => typeof c?.total?.pct === "number")) {
           const bars = document.createElement("div");
           bars.className = "cores";
-          bars.title = value.map((x, i) => `core ${i}: ${Math.round(x * 100)} %`).join("\n");
-          for (const x of value) {
+          bars.title = value.map((c) => `core ${c.id}: ${Math.round(c.total.pct * 100)} %`).join("\n");
+          for (const c of value) {
             const bar = document.createElement("span");
-            bar.style.height = `${Math.max(4, x * 100)}%`;
+            bar.style.height = `${Math.max(4, c.total.pct * 100)}%`;
             bars.append(bar);
           }
-          add(`${prefix} (${value.length})`, bars);
+          add(`${prefix}.total.pct (${value.length})`, bars);
+        } else if (value.every((x) => x && typeof x === "object")) {
+          value.forEach((entity, i) => walk(`${prefix}[${i}]`, entity));
         } else add(prefix, value.map((x) => (typeof x === "number" ? x.toFixed(1) : String(x))).join(" "));
       } else if (value && typeof value === "object") {
         for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v);

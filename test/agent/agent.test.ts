@@ -1,3 +1,4 @@
+import { machine } from "node:os";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, describe, it } from "node:test";
@@ -45,8 +46,10 @@ describe("telemetry-agent against a real Mosquitto", () => {
     clients.push(client);
     const agent = spawnAgent(["--broker", mqttUrl, "--host", host, "--interval", "1"]);
     agents.push(agent);
-    await waitFor("cpu, load and memory twice", () =>
-      ["cpu", "load", "memory"].every((m) => messages.filter((x) => x.topic.endsWith(`/${m}`)).length >= 2),
+    await waitFor("cpu, core, load and memory twice", () =>
+      ["cpu", "core", "load", "memory"].every(
+        (m) => messages.filter((x) => x.topic.endsWith(`/${m}`)).length >= 2,
+      ),
     );
     for (const m of messages) {
       const decoded = decodeMessage(m.topic, m.payload);
@@ -54,6 +57,14 @@ describe("telemetry-agent against a real Mosquitto", () => {
       assert.equal(m.qos, 1);
       if (decoded.kind !== "status") assert.equal(m.retain, false, "samples are never retained");
     }
+    // uname's machine name, as ECS and Metricbeat send it (x86_64, not Node's x64), and on cpu
+    // samples ECS host.cpu.usage, Metricbeat's copy of system.cpu.total.norm.pct.
+    const cpu = JSON.parse(messages.find((m) => m.topic.endsWith("/cpu"))!.payload) as {
+      host: { architecture: string; cpu: { usage: number } };
+      system: { cpu: { total: { norm: { pct: number } } } };
+    };
+    assert.equal(cpu.host.architecture, machine());
+    assert.equal(cpu.host.cpu.usage, cpu.system.cpu.total.norm.pct);
     // This machine has no temperature sensor: no temperature message, and the status says so.
     assert.equal(messages.filter((m) => m.topic.endsWith("/temperature")).length, 0);
     const status = messages.find((m) => m.topic === statusTopic(host));

@@ -3,10 +3,14 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@elastic/elasticsearch";
 import mqtt from "mqtt";
-import { sampleMessage } from "@cluster-telemetry/contract";
+import {
+  dataStreamFor,
+  deadLetterStreamFor,
+  sampleMessage,
+  type MetricName,
+} from "@cluster-telemetry/contract";
 import { MosquittoService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import { FilesystemCollector } from "../../agent/src/collectors/filesystem.ts";
-import { dataStreamName, deadLetterDataStream } from "../../ingest/src/setup/index-templates.ts";
 import { subscribedIngest, type IngestProcess } from "../ingest/fleet.ts";
 import { spawnAgent, waitFor, type AgentProcess } from "./agent-process.ts";
 
@@ -47,8 +51,8 @@ describe("filesystem and network from a real agent, through the ingest, in Elast
   });
 
   /** Documents of `metric` from this test's agent, grouped by sample (@timestamp), once two samples are in. */
-  async function samplesOf(metric: string): Promise<Map<string, Doc[]>> {
-    const index = dataStreamName(metric, namespace);
+  async function samplesOf(metric: MetricName): Promise<Map<string, Doc[]>> {
+    const index = dataStreamFor(metric, namespace);
     const bySample = new Map<string, Doc[]>();
     await waitFor(
       `two ${metric} samples in ${index}`,
@@ -143,7 +147,7 @@ describe("filesystem and network from a real agent, through the ingest, in Elast
     } finally {
       await client.endAsync();
     }
-    const letters = deadLetterDataStream(namespace);
+    const letters = deadLetterStreamFor(namespace);
     let letter: { error: { type: string; message: string } } | undefined;
     await waitFor("the dead letter", async () => {
       if (!(await es.indices.exists({ index: letters }))) return false;
@@ -154,7 +158,7 @@ describe("filesystem and network from a real agent, through the ingest, in Elast
     });
     assert.equal(letter!.error.type, "duplicate_entity");
     assert.match(letter!.error.message, /mount_point "\/" appears twice in system.filesystem/);
-    const index = dataStreamName("filesystem", namespace);
+    const index = dataStreamFor("filesystem", namespace);
     await es.indices.refresh({ index });
     assert.equal((await es.count({ index, query: { term: { "host.name": twice } } })).count, 0);
   });

@@ -13,9 +13,11 @@ import { MosquittoService, sharedServices, uniqueName } from "@cluster-telemetry
 import { countOf, waitFor, type IngestProcess } from "../ingest/fleet.ts";
 import { startDashboardIngest } from "./dashboard-ingest.ts";
 import {
+  CORES,
   FLEET,
   STEP_MS,
   average,
+  coreBusy,
   documentCount,
   fleetMessages,
   lastSeen,
@@ -43,7 +45,7 @@ describe("the dashboard's aggregations on ingested telemetry", () => {
   const asOf = start + 5 * STEP_MS;
   const timeRange = { range: { "@timestamp": { gte: start - 60_000, lte: asOf, format: "epoch_millis" } } };
   const messages = fleetMessages(start);
-  // A per-entity sample becomes one document per filesystem or interface.
+  // A per-entity sample becomes one document per entity (filesystem, interface, core).
   const documents = documentCount(messages);
   const host = (name: string) => FLEET.find((h) => h.host === name)!;
 
@@ -63,7 +65,7 @@ describe("the dashboard's aggregations on ingested telemetry", () => {
       await client.endAsync();
     }
     await waitFor(
-      `all ${documents} documents of the ${messages.length} messages indexed`,
+      `all ${messages.length} messages indexed as ${documents} documents`,
       async () => (await countOf(es, pattern)) === documents,
       45_000,
     );
@@ -114,6 +116,23 @@ describe("the dashboard's aggregations on ingested telemetry", () => {
     // Concretely: node-a's first minute holds 25 % and 75 %; load and temperature documents in the
     // same bucket do not count, as they have no CPU field.
     assert.deepEqual(lines["node-a"]![0], [start, 0.5]);
+  });
+
+  it("CPU busy per core: for the host picked in the control, one line per core, each core its own values", async () => {
+    const request = lineChartRequest(panel("CPU busy per core"), "1m");
+    assert.equal(request.metricField, "system.core.total.pct");
+    const [control] = controlsOf(dashboardsOf(readSavedObjects().objects)[0]!);
+    // Picking node-a in the host control adds this filter to every panel's request.
+    const picked = { term: { [control!.fieldName]: "node-a" } };
+    const lines = request.read(await search(request.aggs, picked));
+    const a = host("node-a");
+    assert.deepEqual(
+      lines,
+      Object.fromEntries(CORES.map((id) => [id, perMinute(a.cpu.map((busy) => coreBusy(busy, id)))])),
+    );
+    // Concretely: in node-a's first minute (25 % and 75 %) core 0 averaged 50 %, core 3 a quarter of it.
+    assert.deepEqual(lines[0]![0], [start, 0.5]);
+    assert.deepEqual(lines[3]![0], [start, 0.125]);
   });
 
   it("CPU temperature per host: averages per minute, and the hot host above the warning line", async () => {

@@ -1,4 +1,13 @@
-import { sampleTopic, statusTopic } from "@cluster-telemetry/contract";
+import {
+  CPU_STATES,
+  decodeMessage,
+  entityDocuments,
+  sampleMessage,
+  sampleTopic,
+  statusTopic,
+  type MetricFields,
+  type Origin,
+} from "@cluster-telemetry/contract";
 
 /**
  * A small fleet with known readings at known moments, for checking what the dashboard's
@@ -60,6 +69,13 @@ export const FLEET: HostScript[] = [
   },
 ];
 
+/**
+ * Busy fraction of core `id` (of 4) of a host whose CPU is `busy`: core 0 the busiest, core 3 a
+ * quarter of it, so a per-core aggregation that mixed the cores up would show it. Exact in binary.
+ */
+export const coreBusy = (busy: number, id: number) => (busy * (4 - id)) / 4;
+export const CORES = [0, 1, 2, 3];
+
 export interface Message {
   topic: string;
   payload: string;
@@ -97,25 +113,31 @@ export function fleetMessages(start: number, fleet: HostScript[] = FLEET): Messa
       event: { dataset: `telemetry.${metric}` },
     });
     messages.push(status(h.host, at(start, -1000), "online", h.intervalMs));
+    const origin: Origin = { host: { name: h.host, architecture: "aarch64" }, agent };
+    const when = (i: number) => start + i * STEP_MS;
     h.cpu.forEach((busy, i) => {
       const idle = 1 - busy;
-      messages.push({
-        topic: sampleTopic(h.host, "cpu"),
-        payload: JSON.stringify({
-          ...envelope(i, "cpu"),
-          system: {
-            cpu: {
-              cores: 4,
-              total: { norm: { pct: busy } },
-              user: { norm: { pct: busy / 2 } },
-              system: { norm: { pct: busy / 2 } },
-              iowait: { norm: { pct: 0 } },
-              idle: { norm: { pct: idle } },
-              per_core: { busy: { pct: [busy, busy, busy, busy] } },
-            },
-          },
-        }),
-      });
+      // Metricbeat's cpu fields: pct over 4 cores, norm.pct over the machine; busy split into user and system.
+      const share = (norm: number) => ({ pct: norm * 4, norm: { pct: norm } });
+      const states = Object.fromEntries(CPU_STATES.map((state) => [state, share(0)])) as Omit<
+        MetricFields<"cpu">,
+        "cores" | "total"
+      >;
+      const fields: MetricFields<"cpu"> = {
+        ...states,
+        cores: 4,
+        total: share(busy),
+        user: share(busy / 2),
+        system: share(busy / 2),
+        idle: share(idle),
+      };
+      messages.push(wire(sampleMessage("cpu", origin, fields, when(i))));
+      const cores = CORES.map((id) => {
+        const core = coreBusy(busy, id);
+        const zero = Object.fromEntries(CPU_STATES.map((state) => [state, { pct: 0 }]));
+        return { ...zero, id, total: { pct: core }, user: { pct: core }, idle: { pct: 1 - core } };
+      }) as MetricFields<"core">;
+      messages.push(wire(sampleMessage("core", origin, cores, when(i))));
     });
     h.load.forEach((one, i) => {
       messages.push({
@@ -201,12 +223,18 @@ export function fleetMessages(start: number, fleet: HostScript[] = FLEET): Messa
   return messages;
 }
 
-/** How many documents the ingest indexes for the messages: one per entity of a per-entity sample. */
+const wire = (m: { topic: string; payload: Buffer }): Message => ({
+  topic: m.topic,
+  payload: m.payload.toString(),
+});
+
+/** How many documents the messages make in Elasticsearch: one per entity of a per-entity sample. */
 export function documentCount(messages: Message[]): number {
   return messages.reduce((n, m) => {
-    const system = (JSON.parse(m.payload) as { system?: Record<string, unknown> }).system ?? {};
-    const fields = Object.values(system)[0];
-    return n + (Array.isArray(fields) ? fields.length : 1);
+    const decoded = decodeMessage(m.topic, m.payload);
+    if (!decoded.ok) throw new Error(`fixture message on ${m.topic} is invalid`);
+    if (decoded.kind === "status") return n + 1;
+    return n + (entityDocuments(decoded.kind, decoded.message)?.length ?? 1);
   }, 0);
 }
 

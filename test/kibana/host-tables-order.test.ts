@@ -5,7 +5,7 @@ import mqtt from "mqtt";
 import { MosquittoService, sharedServices, uniqueName } from "@cluster-telemetry/dev-stack";
 import { countOf, waitFor, type IngestProcess } from "../ingest/fleet.ts";
 import { startDashboardIngest } from "./dashboard-ingest.ts";
-import { STEP_MS, fleetMessages, type HostScript } from "./fleet-fixture.ts";
+import { STEP_MS, documentCount, fleetMessages, type HostScript } from "./fleet-fixture.ts";
 import { panel, tableRequest } from "./lens-requests.ts";
 import { telemetryStreamsPattern } from "@cluster-telemetry/contract";
 
@@ -33,6 +33,7 @@ describe("the host tables on a fleet of 600, the host that matters last by name"
   const es = new Client({ node: services.elasticsearchUrl, requestTimeout: 30_000 });
   const start = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
   const messages = fleetMessages(start, FLEET);
+  const documents = documentCount(messages);
 
   before(async () => {
     broker = await MosquittoService.start({ persistence: "periodic" });
@@ -50,8 +51,8 @@ describe("the host tables on a fleet of 600, the host that matters last by name"
       await client.endAsync();
     }
     await waitFor(
-      `all ${messages.length} messages indexed`,
-      async () => (await countOf(es, pattern)) === messages.length,
+      `all ${messages.length} messages indexed as ${documents} documents`,
+      async () => (await countOf(es, pattern)) === documents,
       60_000,
     );
   });

@@ -39,7 +39,8 @@ function aggregatable(column: LensColumn): Set<string> {
     case "date_histogram":
       return new Set(["date"]);
     case "terms":
-      return new Set(["keyword"]);
+      // Lens splits by a number's values too (system.core.id is a long, as in Metricbeat).
+      return column.dataType === "number" ? NUMERIC : new Set(["keyword"]);
     case "average":
     case "sum":
     case "median":
@@ -136,6 +137,20 @@ describe("the data view", () => {
 
   it("does not match the dead-letter stream, whose documents are not samples", () => {
     assert.equal(indexPatternMatches(pattern, deadLetterStreamFor("default")), false);
+  });
+
+  it("formats every fraction as a percent, and names only fields the templates map", () => {
+    const formats = JSON.parse(dataView.attributes.fieldFormatMap as string) as Record<
+      string,
+      { id: string }
+    >;
+    for (const field of Object.keys(formats)) assert.ok(fields.has(field), `${field} is mapped`);
+    const fractions = [...fields.keys()].filter((f) => f.endsWith(".pct") || f === "host.cpu.usage");
+    assert.ok(
+      fractions.includes("system.core.total.pct"),
+      "the core metric's fractions are in the data view",
+    );
+    for (const field of fractions) assert.equal(formats[field]?.id, "percent", `${field} shows as a percent`);
   });
 
   it("sees no field with two different types across the data streams it spans", () => {

@@ -18,9 +18,31 @@ export function parseMeminfo(text: string): Map<string, number> {
 }
 
 /**
- * Memory as Metricbeat reports it: `used` is total − free (page cache counts as used), `actual.used`
- * is total − available (what the kernel estimates cannot be allocated without swapping).
+ * Memory as Metricbeat reports it, from /proc/meminfo as elastic-agent-system-metrics
+ * metric/memory/memory_linux.go `get` reads it: `used` is total − free (page cache counts as used),
+ * `actual.free` is MemAvailable or, on kernels before 3.14 that lack it, MemFree + Buffers + Cached,
+ * `actual.used` is total − that; swap is SwapTotal, SwapFree and their difference. Percentages as
+ * memory.go `fillPercentages`: rounded to 4 decimals, swap's only when the host has swap.
  */
+export function memoryFromMeminfo(info: Map<string, number>): MemoryFields {
+  const total = info.get("MemTotal") ?? 0;
+  const free = info.get("MemFree") ?? 0;
+  const available = info.get("MemAvailable") ?? free + (info.get("Buffers") ?? 0) + (info.get("Cached") ?? 0);
+  return {
+    total,
+    free,
+    used: usage(total, free),
+    actual: { free: available, used: usage(total, available) },
+    swap: swap(info.get("SwapTotal") ?? 0, info.get("SwapFree") ?? 0),
+  };
+}
+
+function swap(total: number, free: number): MemoryFields["swap"] {
+  const { bytes, pct } = usage(total, free);
+  return { total, free, used: total > 0 ? { bytes, pct } : { bytes } };
+}
+
+/** Memory and swap: /proc/meminfo on Linux, systeminformation elsewhere. */
 export class MemoryCollector implements Collector<"memory"> {
   readonly metric = "memory";
   private readonly meminfo: string;
@@ -32,25 +54,14 @@ export class MemoryCollector implements Collector<"memory"> {
   async start(): Promise<void> {}
 
   async collect(): Promise<MemoryFields> {
-    let total: number;
-    let free: number;
-    let available: number;
-    if (process.platform === "linux") {
-      const info = parseMeminfo(readProcFile(this.meminfo));
-      total = info.get("MemTotal") ?? 0;
-      free = info.get("MemFree") ?? 0;
-      available = info.get("MemAvailable") ?? free + (info.get("Cached") ?? 0);
-    } else {
-      const mem = await (await systemInformation()).mem();
-      total = mem.total;
-      free = mem.free;
-      available = mem.available;
-    }
+    if (process.platform === "linux") return memoryFromMeminfo(parseMeminfo(readProcFile(this.meminfo)));
+    const mem = await (await systemInformation()).mem();
     return {
-      total,
-      free,
-      used: usage(total, free),
-      actual: { free: available, used: usage(total, available) },
+      total: mem.total,
+      free: mem.free,
+      used: usage(mem.total, mem.free),
+      actual: { free: mem.available, used: usage(mem.total, mem.available) },
+      swap: swap(mem.swaptotal, mem.swapfree),
     };
   }
 

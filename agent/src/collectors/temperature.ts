@@ -25,11 +25,14 @@ export function plausibleCelsius(value: number): boolean {
 
 const round = (x: number) => Math.round(x * 10) / 10;
 
-interface Reading {
+/** One temperature input of a sensor, as the temperature_sensor metric reports it. */
+export type SensorInput = MetricFields<"temperature_sensor">[number];
+
+/** A sensor's readings: the main one, and every input with its identity. */
+export interface Reading {
   sensor: string;
   main: number;
-  all: number[];
-  cores: number[];
+  inputs: SensorInput[];
 }
 
 async function readNumber(file: string): Promise<number | undefined> {
@@ -57,29 +60,28 @@ async function list(dir: string): Promise<string[]> {
   }
 }
 
-/** A CPU hwmon device: package (or Tdie/Tctl) as main, "Core N" labels as per-core readings. */
+/** A CPU hwmon device: package (or Tdie/Tctl) as main, every plausible input with its label. */
 async function readHwmon(sysRoot: string): Promise<Reading | undefined> {
   const base = join(sysRoot, "class", "hwmon");
   for (const device of await list(base)) {
     const dir = join(base, device);
     const name = await readText(join(dir, "name"));
     if (!name || !CPU_HWMON.has(name)) continue;
-    const inputs = (await list(dir)).filter((f) => /^temp\d+_input$/.test(f));
+    const files = (await list(dir)).filter((f) => /^temp\d+_input$/.test(f));
     let main: number | undefined;
-    const all: number[] = [];
-    const cores: number[] = [];
-    for (const input of inputs) {
-      const milli = await readNumber(join(dir, input));
+    const inputs: SensorInput[] = [];
+    for (const file of files) {
+      const milli = await readNumber(join(dir, file));
       if (milli === undefined) continue;
       const celsius = milli / 1000;
       if (!plausibleCelsius(celsius)) continue;
-      const label = (await readText(join(dir, input.replace("_input", "_label")))) ?? "";
-      all.push(celsius);
-      if (/^Core \d+/.test(label)) cores.push(celsius);
-      else if (main === undefined && /^(Package id \d+|Tdie|Tctl|)$/.test(label)) main = celsius;
+      const label = (await readText(join(dir, file.replace("_input", "_label")))) ?? "";
+      const id = `${device}/${file.replace("_input", "")}`;
+      inputs.push({ id, chip: name, ...(label ? { label } : {}), celsius: round(celsius) });
+      if (main === undefined && /^(Package id \d+|Tdie|Tctl|)$/.test(label)) main = celsius;
     }
-    if (all.length === 0) continue;
-    return { sensor: name, main: main ?? Math.max(...all), all, cores };
+    if (inputs.length === 0) continue;
+    return { sensor: name, main: main ?? Math.max(...inputs.map((i) => i.celsius)), inputs };
   }
   return undefined;
 }
@@ -96,7 +98,31 @@ async function readThermalZones(sysRoot: string): Promise<Reading | undefined> {
   }
   if (readings.length === 0) return undefined;
   const cpu = readings.find((r) => /cpu|soc|x86_pkg_temp/i.test(r.type)) ?? readings[0]!;
-  return { sensor: cpu.zone, main: cpu.celsius, all: readings.map((r) => r.celsius), cores: [] };
+  return {
+    sensor: cpu.zone,
+    main: cpu.celsius,
+    inputs: readings.map((r) => ({ id: r.zone, chip: r.type || r.zone, celsius: round(r.celsius) })),
+  };
+}
+
+/**
+ * The host's CPU temperature sensor: /sys on Linux (systeminformation's cpuTemperature() spawns
+ * shell pipelines on every call), systeminformation elsewhere; undefined without a sensor.
+ */
+export async function readTemperature(options: CollectorOptions): Promise<Reading | undefined> {
+  if (process.platform === "linux") {
+    return (await readHwmon(options.sysRoot)) ?? (await readThermalZones(options.sysRoot));
+  }
+  const t = await (await systemInformation()).cpuTemperature();
+  if (t.main === null || !plausibleCelsius(t.main)) return undefined;
+  const cores = (t.cores ?? []).map((celsius, i) => ({ id: `core${i}`, celsius }));
+  return {
+    sensor: "systeminformation",
+    main: t.main,
+    inputs: [{ id: "main", celsius: t.main }, ...cores]
+      .filter((input) => plausibleCelsius(input.celsius))
+      .map((input) => ({ ...input, chip: "systeminformation", celsius: round(input.celsius) })),
+  };
 }
 
 /**
@@ -111,18 +137,8 @@ export class TemperatureCollector implements Collector<"temperature"> {
 
   constructor(private readonly options: CollectorOptions) {}
 
-  private async read(): Promise<Reading | undefined> {
-    if (process.platform === "linux") {
-      return (await readHwmon(this.options.sysRoot)) ?? (await readThermalZones(this.options.sysRoot));
-    }
-    const t = await (await systemInformation()).cpuTemperature();
-    const cores = (t.cores ?? []).filter(plausibleCelsius);
-    if (t.main === null || !plausibleCelsius(t.main)) return undefined;
-    return { sensor: "systeminformation", main: t.main, all: [t.main, ...cores], cores };
-  }
-
   async start(): Promise<void> {
-    this.source = (await this.read())?.sensor ?? "none";
+    this.source = (await readTemperature(this.options))?.sensor ?? "none";
     this.absent = this.source === "none";
   }
 
@@ -130,15 +146,13 @@ export class TemperatureCollector implements Collector<"temperature"> {
     // A host without a sensor at start (a VM) does not get one later; scanning /sys for it at every
     // interval cost about 0.5 ms of CPU each time (npm run bench:agent).
     if (this.absent) return undefined;
-    const reading = await this.read();
+    const reading = await readTemperature(this.options);
     if (!reading) return undefined;
-    const fields: TemperatureFields = {
+    return {
       celsius: round(reading.main),
-      max: { celsius: round(Math.max(...reading.all)) },
+      max: { celsius: Math.max(...reading.inputs.map((input) => input.celsius)) },
       sensor: reading.sensor,
     };
-    if (reading.cores.length > 0) fields.cores = { celsius: reading.cores.map(round) };
-    return fields;
   }
 
   sensor(): string {

@@ -1,4 +1,4 @@
-import { arch } from "node:os";
+import { machine } from "node:os";
 import type { Logger } from "pino";
 import {
   sample,
@@ -129,7 +129,7 @@ export class Sampler {
 
   private origin(): Origin {
     return {
-      host: { name: this.options.host, architecture: arch() },
+      host: { name: this.options.host, architecture: machine() },
       agent: { type: "telemetry-agent", version: AGENT_VERSION },
     };
   }

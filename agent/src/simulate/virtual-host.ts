@@ -1,5 +1,7 @@
 import {
+  CPU_STATES,
   METRIC_NAMES,
+  type CpuState,
   sampleMessage,
   status,
   statusWireMessage,
@@ -34,16 +36,24 @@ const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
 const PROFILES = [
   {
     kind: "rpi",
-    arch: "arm64",
+    arch: "aarch64",
     cores: 4,
     memory: 4 * 2 ** 30,
     idleC: 42,
     fullC: 78,
     sensor: "thermal_zone0",
   },
-  { kind: "node", arch: "x64", cores: 16, memory: 64 * 2 ** 30, idleC: 38, fullC: 85, sensor: "coretemp" },
-  { kind: "server", arch: "x64", cores: 64, memory: 256 * 2 ** 30, idleC: 35, fullC: 80, sensor: "k10temp" },
-  { kind: "vm", arch: "x64", cores: 2, memory: 8 * 2 ** 30, idleC: 0, fullC: 0, sensor: "none" },
+  { kind: "node", arch: "x86_64", cores: 16, memory: 64 * 2 ** 30, idleC: 38, fullC: 85, sensor: "coretemp" },
+  {
+    kind: "server",
+    arch: "x86_64",
+    cores: 64,
+    memory: 256 * 2 ** 30,
+    idleC: 35,
+    fullC: 80,
+    sensor: "k10temp",
+  },
+  { kind: "vm", arch: "x86_64", cores: 2, memory: 8 * 2 ** 30, idleC: 0, fullC: 0, sensor: "none" },
 ] as const;
 
 /**
@@ -122,24 +132,27 @@ export class VirtualHost {
    */
   private readonly models: { [M in MetricName]?: () => MetricFields<M> | undefined } = {
     cpu: () => {
-      const busy = round4(this.busy);
-      const user = round4(busy * 0.7);
-      return {
-        cores: this.profile.cores,
-        total: { norm: { pct: busy } },
-        user: { norm: { pct: user } },
-        system: { norm: { pct: round4(busy - user) } },
-        iowait: { norm: { pct: 0 } },
-        idle: { norm: { pct: round4(1 - busy) } },
-        per_core: {
-          busy: {
-            pct: Array.from({ length: this.profile.cores }, () =>
-              round4(clamp01(busy + (this.random() - 0.5) * 0.2)),
-            ),
-          },
-        },
-      };
+      const { cores } = this.profile;
+      const shares = this.cpuShares(this.busy);
+      const states = Object.fromEntries(
+        CPU_STATES.map((state) => [
+          state,
+          { pct: round4(shares[state] * cores), norm: { pct: round4(shares[state]) } },
+        ]),
+      ) as Omit<MetricFields<"cpu">, "cores" | "total">;
+      const busy = 1 - shares.idle - shares.iowait;
+      return { cores, total: { pct: round4(busy * cores), norm: { pct: round4(busy) } }, ...states };
     },
+    core: () =>
+      Array.from({ length: this.profile.cores }, (_, id) => {
+        const shares = this.cpuShares(clamp01(this.busy + (this.random() - 0.5) * 0.2));
+        const states = Object.fromEntries(CPU_STATES.map((state) => [state, { pct: round4(shares[state]) }]));
+        return {
+          id,
+          total: { pct: round4(1 - shares.idle - shares.iowait) },
+          ...states,
+        } as MetricFields<"core">[number];
+      }),
     load: () => {
       const { cores } = this.profile;
       const [one, five, fifteen] = this.load;
@@ -156,15 +169,20 @@ export class VirtualHost {
       const available = Math.round(memory - this.memoryUsed);
       // Page cache takes a fifth of what is available: counted in used, not in actual.used.
       const free = Math.round(available * 0.8);
+      // Swap a quarter of memory, a little of it used once memory is short.
+      const swap = memory / 4;
+      const swapFree = Math.round(swap * (1 - Math.max(0, this.memoryUsed / memory - 0.7)));
       return {
         total: memory,
         free,
         used: usage(memory, free),
         actual: { free: available, used: usage(memory, available) },
+        swap: { total: swap, free: swapFree, used: usage(swap, swapFree) },
       };
     },
     filesystem: () => this.disks.fields(),
     network: () => this.interfaces.fields(this.now, this.busy),
+    temperature_sensor: () => this.sensorInputs(),
     temperature: () =>
       this.profile.sensor === "none"
         ? undefined
@@ -174,6 +192,48 @@ export class VirtualHost {
             sensor: this.profile.sensor,
           },
   };
+
+  /**
+   * A busy fraction split into /proc/stat's states as a loaded Linux host plausibly shows them:
+   * mostly user, a fifth system, a little nice, interrupts and (on a VM) steal; 2 % iowait.
+   */
+  private cpuShares(busy: number): Record<CpuState, number> {
+    const iowait = Math.min(0.02, 1 - busy);
+    const steal = this.profile.kind === "vm" ? busy * 0.05 : 0;
+    const rest = busy - steal;
+    return {
+      user: rest * 0.7,
+      system: rest * 0.2,
+      nice: rest * 0.04,
+      irq: rest * 0.01,
+      softirq: rest * 0.05,
+      steal,
+      iowait,
+      idle: Math.max(0, 1 - busy - iowait),
+    };
+  }
+
+  /**
+   * The inputs of the host's sensor, around its main temperature: a Pi's one thermal zone; the
+   * package and each physical core (half the logical ones) of coretemp; Tctl of k10temp.
+   */
+  private sensorInputs(): MetricFields<"temperature_sensor"> | undefined {
+    const { sensor, cores } = this.profile;
+    if (sensor === "none") return undefined;
+    const main = round1(this.celsius);
+    if (sensor === "thermal_zone0") return [{ id: "thermal_zone0", chip: "cpu-thermal", celsius: main }];
+    const label = sensor === "coretemp" ? "Package id 0" : "Tctl";
+    const physical = sensor === "coretemp" ? Array.from({ length: cores / 2 }, (_, core) => core) : [];
+    return [
+      { id: "hwmon1/temp1", chip: sensor, label, celsius: main },
+      ...physical.map((core) => ({
+        id: `hwmon1/temp${core + 2}`,
+        chip: sensor,
+        label: `Core ${core}`,
+        celsius: round1(main - 3 + this.random() * 4),
+      })),
+    ];
+  }
 
   private fields<M extends MetricName>(metric: M): MetricFields<M> | undefined {
     const model = this.models[metric] as (() => MetricFields<M> | undefined) | undefined;
@@ -194,7 +254,10 @@ export class VirtualHost {
   /** The retained status, as the real agent keeps it. */
   status(state: "online" | "offline", now: number, intervalMs: number): PendingMessage {
     const sensors = Object.fromEntries(
-      METRIC_NAMES.map((metric) => [metric, metric === "temperature" ? this.profile.sensor : "procfs"]),
+      METRIC_NAMES.map((metric) => [
+        metric,
+        metric === "temperature" || metric === "temperature_sensor" ? this.profile.sensor : "procfs",
+      ]),
     );
     return statusWireMessage(
       status(

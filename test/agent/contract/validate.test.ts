@@ -16,13 +16,14 @@ import {
   type RejectionReason,
   sampleTopic,
   schemaProblems,
+  CPU_STATES,
   statusTopic,
   TOPIC_ROOT,
 } from "@cluster-telemetry/contract";
 
 const base = {
   "@timestamp": "2026-11-25T01:00:00.000Z",
-  host: { name: "node-1", architecture: "arm64" },
+  host: { name: "node-1", architecture: "aarch64" },
   agent: { type: "telemetry-agent", version: "0.1.0" },
 };
 const load = {
@@ -40,6 +41,7 @@ const memory = {
   free: 1e9,
   used: { bytes: 7e9, pct: 0.875 },
   actual: { free: 6e9, used: { bytes: 2e9, pct: 0.25 } },
+  swap: { total: 0, free: 0, used: { bytes: 0 } },
 };
 const status = {
   ...base,
@@ -277,25 +279,24 @@ describe("decodeMessage", () => {
       /additional properties "extra"/,
     ],
     [
-      "an unknown field under per_core",
-      sampleTopic("node-1", "cpu"),
+      "an unknown field under a core",
+      sampleTopic("node-1", "core"),
       JSON.stringify({
         ...base,
-        event: { dataset: "telemetry.cpu" },
+        event: { dataset: "telemetry.core" },
         system: {
-          cpu: {
-            cores: 1,
-            total: { norm: { pct: 0.1 } },
-            user: { norm: { pct: 0.1 } },
-            system: { norm: { pct: 0 } },
-            iowait: { norm: { pct: 0 } },
-            idle: { norm: { pct: 0.9 } },
-            per_core: { busy: { pct: [0.1], extra: 1 }, other: {} },
-          },
+          core: [
+            {
+              id: 0,
+              ...Object.fromEntries(CPU_STATES.map((state) => [state, { pct: 0.1 }])),
+              total: { pct: 0.9 },
+              extra: 1,
+            },
+          ],
         },
       }),
       "unknown_field",
-      /\/system\/cpu\/per_core/,
+      /\/system\/core\/0/,
     ],
     [
       "a status sensor key that is not a metric",

@@ -35,23 +35,48 @@ export function loadMessage(host: string, now: number): Record<string, unknown> 
 }
 
 export function cpuMessage(host: string, now: number): Record<string, unknown> {
-  const norm = (pct: number) => ({ norm: { pct } });
+  const share = (pct: number) => ({ pct: pct * 2, norm: { pct } });
   return {
     "@timestamp": iso(now),
-    host: { name: host },
+    host: { name: host, cpu: { usage: 0.2 } },
     agent: { type: "telemetry-agent", version: "0.1.0" },
     event: { dataset: "telemetry.cpu" },
     system: {
       cpu: {
         cores: 2,
-        total: norm(0.2),
-        user: norm(0.15),
-        system: norm(0.05),
-        iowait: norm(0),
-        idle: norm(0.8),
-        per_core: { busy: { pct: [0.1, 0.3] } },
+        total: share(0.2),
+        user: share(0.12),
+        system: share(0.05),
+        nice: share(0.01),
+        irq: share(0),
+        softirq: share(0.02),
+        steal: share(0),
+        iowait: share(0),
+        idle: share(0.8),
       },
     },
+  };
+}
+
+export function coreMessage(host: string, now: number): Record<string, unknown> {
+  const core = (id: number, busy: number) => ({
+    id,
+    total: { pct: busy },
+    user: { pct: busy },
+    system: { pct: 0 },
+    nice: { pct: 0 },
+    irq: { pct: 0 },
+    softirq: { pct: 0 },
+    steal: { pct: 0 },
+    iowait: { pct: 0 },
+    idle: { pct: 1 - busy },
+  });
+  return {
+    "@timestamp": iso(now),
+    host: { name: host },
+    agent: { type: "telemetry-agent", version: "0.1.0" },
+    event: { dataset: "telemetry.core" },
+    system: { core: [core(0, 0.1), core(1, 0.3)] },
   };
 }
 
@@ -67,6 +92,7 @@ export function memoryMessage(host: string, now: number): Record<string, unknown
         free: 1e9,
         used: { bytes: 7e9, pct: 0.875 },
         actual: { free: 6e9, used: { bytes: 2e9, pct: 0.25 } },
+        swap: { total: 2e9, free: 1.5e9, used: { bytes: 5e8, pct: 0.25 } },
       },
     },
   };
@@ -100,6 +126,7 @@ export function statusMessage(host: string, now: number): Record<string, unknown
 const BUILDERS = {
   load: loadMessage,
   cpu: cpuMessage,
+  core: coreMessage,
   memory: memoryMessage,
   temperature: temperatureMessage,
   status: statusMessage,
@@ -234,17 +261,19 @@ export const BAD_INPUTS: BadInput[] = [
   changed("an unknown field under host", "unknown_field", "load", (m) => (m.host.ip = "10.0.0.1")),
   changed("an unknown field under event", "unknown_field", "load", (m) => (m.event.kind = "metric")),
   changed(
-    "an unknown field under system.cpu.per_core",
+    "an unknown field under system.cpu.user",
     "unknown_field",
     "cpu",
-    (m) => (m.system.cpu.per_core.idle = {}),
+    (m) => (m.system.cpu.user.ticks = 120),
   ),
+  changed("an unknown field under a core", "unknown_field", "core", (m) => (m.system.core[1].temp = 40)),
   changed(
-    "an unknown field under system.cpu.per_core.busy",
+    "host.cpu.usage on a sample other than cpu",
     "unknown_field",
-    "cpu",
-    (m) => (m.system.cpu.per_core.busy.max = 1),
+    "load",
+    (m) => (m.host.cpu = { usage: 0.5 }),
   ),
+  changed("a cpu sample without host.cpu.usage", "schema", "cpu", (m) => delete m.host.cpu),
   changed("an unknown metric under system", "unknown_field", "load", (m) => (m.system.cpu = {})),
   changed(
     "a status sensor key that is not a metric",
@@ -382,11 +411,13 @@ export const BAD_INPUTS: BadInput[] = [
     "status",
     (m) => (m.telemetry.status = "rebooting"),
   ),
+  changed("a core busier than the whole core", "schema", "core", (m) => (m.system.core[0].total.pct = 1.5)),
+  changed("a core sample without cores", "schema", "core", (m) => (m.system.core = [])),
   changed(
-    "2,000 per-core values",
-    "schema",
-    "cpu",
-    (m) => (m.system.cpu.per_core.busy.pct = Array(2000).fill(0.5)),
+    "two cores with one id",
+    "duplicate_entity",
+    "core",
+    (m) => (m.system.core[1].id = m.system.core[0].id),
   ),
   changed(
     "an agent version of 2,000 characters",

@@ -33,22 +33,36 @@ describe("index templates derived from the contract", () => {
   });
 
   it("maps host fields as keywords, @timestamp as a date and readings as numbers", () => {
-    const cpu = templates[0]!.body.template.mappings as { properties: Props };
+    const mappingOfKind = (kind: string) =>
+      templates.find((t) => t.name === `telemetry-${kind}-default`)!.body.template.mappings as {
+        properties: Props;
+      };
+    const cpu = mappingOfKind("cpu");
     assert.equal(leaf(cpu.properties, "host.name")?.type, "keyword");
     assert.equal(leaf(cpu.properties, "@timestamp")?.type, "date");
     assert.equal(leaf(cpu.properties, "system.cpu.total.norm.pct")?.type, "float");
-    assert.equal(leaf(cpu.properties, "system.cpu.per_core.busy.pct")?.type, "float");
+    assert.equal(leaf(cpu.properties, "system.cpu.total.pct")?.type, "float");
+    assert.equal(leaf(cpu.properties, "system.cpu.steal.pct")?.type, "float");
     assert.equal(leaf(cpu.properties, "system.cpu.cores")?.type, "integer");
-    const temperature = templates[2]!.body.template.mappings as { properties: Props };
+    // ECS host.cpu.usage is mapped where it is sent, on cpu samples only.
+    assert.equal(leaf(cpu.properties, "host.cpu.usage")?.type, "float");
+    assert.equal(leaf(mappingOfKind("load").properties, "host.cpu.usage"), undefined);
+    // One document per core: the entity list maps as its items.
+    const core = mappingOfKind("core");
+    assert.equal(leaf(core.properties, "system.core.id")?.type, "long");
+    assert.equal(leaf(core.properties, "system.core.total.pct")?.type, "float");
+    assert.equal(leaf(core.properties, "system.core.softirq.pct")?.type, "float");
+    const temperature = mappingOfKind("temperature");
     assert.equal(leaf(temperature.properties, "system.temperature.celsius")?.type, "float");
     assert.equal(leaf(temperature.properties, "system.temperature.sensor")?.type, "keyword");
-    const memory = templates[3]!.body.template.mappings as { properties: Props };
+    const memory = mappingOfKind("memory");
     assert.equal(leaf(memory.properties, "system.memory.total")?.type, "long");
     // Metricbeat's memory fields, both meanings of "used".
     assert.equal(leaf(memory.properties, "system.memory.free")?.type, "long");
     assert.equal(leaf(memory.properties, "system.memory.used.bytes")?.type, "long");
     assert.equal(leaf(memory.properties, "system.memory.actual.used.bytes")?.type, "long");
     assert.equal(leaf(memory.properties, "system.memory.actual.used.pct")?.type, "float");
+    assert.equal(leaf(memory.properties, "system.memory.swap.used.pct")?.type, "float");
   });
 
   describe("installed into the real Elasticsearch", () => {

@@ -61,8 +61,7 @@ async function main(): Promise<void> {
     // CPU needs an interval to measure over; a short one is enough for a one-off look.
     await new Promise((r) => setTimeout(r, 250));
     for (const collector of collectors) {
-      const message = await sampler.sample(collector);
-      if (message)
+      for (const message of await sampler.sample(collector))
         process.stdout.write(
           `${JSON.stringify({ topic: message.topic, payload: JSON.parse(message.payload.toString()) })}\n`,
         );

@@ -1,7 +1,7 @@
 import type { Static } from "@sinclair/typebox";
 import type { Agent, Host } from "./envelope.ts";
-import { ENTITY_KEY } from "./fields.ts";
-import { METRIC_FIELDS, type MetricFields, type MetricName, type Sample, type SampleOf } from "./metrics.ts";
+import { entityKeyOf, type MetricFields, type MetricName, type Sample, type SampleOf } from "./metrics.ts";
+import { MAX_PAYLOAD_BYTES } from "./validate.ts";
 import type { StatusMessage } from "./status.ts";
 import { sampleTopic, statusTopic } from "./topics.ts";
 
@@ -80,6 +80,45 @@ export function sampleMessage<M extends MetricName>(
   };
 }
 
+/**
+ * A sample as the messages that carry it: one, or for a per-entity metric as many as keep each
+ * payload within MAX_PAYLOAD_BYTES (a 96-core host's cores do not fit one), each holding a run of
+ * the entities under the same @timestamp. Every entity is its own document either way, so the
+ * split changes nothing in Elasticsearch.
+ */
+export function sampleMessages<M extends MetricName>(
+  metric: M,
+  origin: Origin,
+  fields: MetricFields<M>,
+  at: number | Date = Date.now(),
+): WireMessage[] {
+  const whole = sampleMessage(metric, origin, fields, at);
+  if (
+    whole.payload.byteLength <= MAX_PAYLOAD_BYTES ||
+    !Array.isArray(fields) ||
+    entityKeyOf(metric) === undefined
+  )
+    return [whole];
+  const entities = fields as unknown[];
+  const overhead = whole.payload.byteLength - Buffer.byteLength(JSON.stringify(entities));
+  const runs: unknown[][] = [];
+  let run: unknown[] = [];
+  let size = overhead + 2;
+  for (const entity of entities) {
+    const bytes = Buffer.byteLength(JSON.stringify(entity)) + 1;
+    // A lone entity over the limit still goes alone: the publisher refuses it, with a log line.
+    if (run.length > 0 && size + bytes > MAX_PAYLOAD_BYTES) {
+      runs.push(run);
+      run = [];
+      size = overhead + 2;
+    }
+    run.push(entity);
+    size += bytes;
+  }
+  runs.push(run);
+  return runs.map((entitiesOfRun) => sampleMessage(metric, origin, entitiesOfRun as MetricFields<M>, at));
+}
+
 /** A status on its retained topic. */
 export function statusWireMessage(message: StatusMessage): WireMessage {
   return {
@@ -87,12 +126,6 @@ export function statusWireMessage(message: StatusMessage): WireMessage {
     payload: Buffer.from(JSON.stringify(message)),
     retain: true,
   };
-}
-
-/** The field naming each entity of a per-entity metric, or undefined for a metric with one value per host. */
-export function entityKeyOf(metric: MetricName): string | undefined {
-  const key = (METRIC_FIELDS[metric] as unknown as Record<string, unknown>)[ENTITY_KEY];
-  return typeof key === "string" ? key : undefined;
 }
 
 /** One entity of a per-entity sample as a document of its own: the envelope around that entity. */

@@ -1,5 +1,6 @@
 import { Type, type Static, type TObject, type TSchema } from "@sinclair/typebox";
 import {
+  ENTITY_KEY,
   esTyped,
   Bytes,
   Celsius,
@@ -260,6 +261,12 @@ export const METRIC_SCHEMAS = Object.fromEntries(
 
 export type SampleOf<M extends MetricName> = Static<MetricSchema<M>>;
 export type Sample = { [M in MetricName]: SampleOf<M> }[MetricName];
+
+/** The field naming each entity of a per-entity metric, or undefined for a metric with one value per host. */
+export function entityKeyOf(metric: MetricName): string | undefined {
+  const key = (METRIC_FIELDS[metric] as unknown as Record<string, unknown>)[ENTITY_KEY];
+  return typeof key === "string" ? key : undefined;
+}
 
 export function isMetricName(name: string): name is MetricName {
   return Object.hasOwn(METRIC_FIELDS, name);

@@ -2,11 +2,10 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import ajvFormats from "ajv-formats";
 import { visit } from "jsonc-parser";
 import { ENTITY_KEY, ES_TYPE } from "./fields.ts";
-import { METRIC_SCHEMAS, isMetricName, type MetricName, type Sample } from "./metrics.ts";
+import { METRIC_SCHEMAS, entityKeyOf, isMetricName, type MetricName, type Sample } from "./metrics.ts";
 import { MAX_CLOCK_SKEW_MS, MAX_MESSAGE_AGE_MS, type RejectionReason } from "./rejection.ts";
 import { StatusMessage } from "./status.ts";
 import { STATUS_LEVEL, parseTopic } from "./topics.ts";
-import { entityKeyOf } from "./builders.ts";
 
 /**
  * The largest payload the contract allows. The agent refuses to publish more (mqtt.js would

@@ -2,7 +2,7 @@ import { machine } from "node:os";
 import type { Logger } from "pino";
 import {
   sample,
-  sampleTopic,
+  sampleMessages,
   schemaProblems,
   status,
   type MetricName,
@@ -88,8 +88,7 @@ export class Sampler {
     }
     this.busy.add(collector.metric);
     try {
-      const message = await this.sample(collector);
-      if (message) this.emit(message);
+      for (const message of await this.sample(collector)) this.emit(message);
     } catch (error) {
       this.log.error(
         { event: "collect_failed", metric: collector.metric, err: (error as Error).message },
@@ -100,11 +99,14 @@ export class Sampler {
     }
   }
 
-  /** One message for one collector, stamped at the moment of sampling, checked against the contract if asked. */
-  async sample<M extends MetricName>(collector: Collector<M>): Promise<SampleMessage | undefined> {
+  /**
+   * One collector's sample, stamped at the moment of sampling and checked against the contract if
+   * asked: one message, or several for a per-entity metric too large for one (sampleMessages).
+   */
+  async sample<M extends MetricName>(collector: Collector<M>): Promise<SampleMessage[]> {
     const at = Date.now();
     const fields = await collector.collect();
-    if (!fields) return undefined;
+    if (!fields) return [];
     const { metric } = collector;
     const message = sample(metric, this.origin(), fields, at);
     const problems = this.options.checkSchema ? schemaProblems(metric, message) : undefined;
@@ -113,9 +115,9 @@ export class Sampler {
         { event: "sample_invalid", metric, problems },
         "sample does not match the contract; not sent",
       );
-      return undefined;
+      return [];
     }
-    return { topic: sampleTopic(this.options.host, metric), payload: Buffer.from(JSON.stringify(message)) };
+    return sampleMessages(metric, this.origin(), fields, at);
   }
 
   status(state: "online" | "offline", dropped: number): StatusMessage {

@@ -2,7 +2,7 @@ import {
   CPU_STATES,
   METRIC_NAMES,
   type CpuState,
-  sampleMessage,
+  sampleMessages,
   status,
   statusWireMessage,
   type MetricFields,
@@ -246,7 +246,7 @@ export class VirtualHost {
     const out: PendingMessage[] = [];
     for (const metric of METRIC_NAMES) {
       const fields = this.fields(metric);
-      if (fields !== undefined) out.push(sampleMessage(metric, this.origin(), fields, now));
+      if (fields !== undefined) out.push(...sampleMessages(metric, this.origin(), fields, now));
     }
     return out;
   }

@@ -12,7 +12,7 @@ import {
   StatusMessage,
   decodeMessage,
   entityKeyOf,
-  sample,
+  sampleMessages,
   type RejectionReason,
   sampleTopic,
   schemaProblems,
@@ -398,23 +398,55 @@ function largest(schema: TSchema): unknown {
 }
 
 describe("the per-entity metrics", () => {
-  it("fit the payload limit with every entity at its largest, so the agent never sends an oversized sample", () => {
+  it("split a sample with every entity at its largest into messages that each fit the payload limit and together hold every entity once", () => {
     const entityMetrics = METRIC_NAMES.filter((m) => entityKeyOf(m) !== undefined);
     assert.ok(entityMetrics.length >= 2);
     const origin = {
       host: { name: "h".repeat(253), architecture: "x".repeat(64) },
       agent: { type: "x".repeat(64), version: "x".repeat(64) },
     };
+    const at = Date.now();
     for (const metric of entityMetrics) {
-      const fields = largest(METRIC_FIELDS[metric] as unknown as TSchema);
-      const bytes = Buffer.byteLength(JSON.stringify(sample(metric, origin, fields as never)));
-      assert.ok(
-        bytes <= MAX_PAYLOAD_BYTES,
-        `${metric}: ${bytes} bytes at most, the limit is ${MAX_PAYLOAD_BYTES}`,
+      const key = entityKeyOf(metric)!;
+      const fields = largest(METRIC_FIELDS[metric] as unknown as TSchema) as Array<Record<string, unknown>>;
+      // Distinct keys at their longest, as a collector could report them.
+      fields.forEach((entity, i) => {
+        const value = entity[key];
+        const suffix = String(i);
+        entity[key] = typeof value === "number" ? i : `${String(value).slice(0, -suffix.length)}${suffix}`;
+      });
+      const messages = sampleMessages(metric, origin, fields as never, at);
+      const keys: unknown[] = [];
+      for (const message of messages) {
+        assert.ok(
+          message.payload.byteLength <= MAX_PAYLOAD_BYTES,
+          `${metric}: ${message.payload.byteLength} bytes, the limit is ${MAX_PAYLOAD_BYTES}`,
+        );
+        const decoded = decodeMessage(message.topic, message.payload, { now: at });
+        assert.ok(decoded.ok, `${metric}: ${decoded.ok ? "" : decoded.reason}`);
+        const system = (
+          decoded.message as unknown as { system: Record<string, Array<Record<string, unknown>>> }
+        ).system;
+        keys.push(...system[metric]!.map((e) => e[key]));
+      }
+      assert.deepEqual(
+        keys,
+        fields.map((e) => e[key]),
+        `${metric}: every entity once, in order`,
       );
     }
   });
+
+  it("keep a sample that fits in one message", () => {
+    const origin = { host: { name: "small" }, agent: { type: "telemetry-agent", version: "test" } };
+    const cores = [0, 1, 2, 3].map((id) => ({ ...(largest(coreItem()) as object), id }));
+    assert.equal(sampleMessages("core", origin, cores as never).length, 1);
+  });
 });
+
+function coreItem(): TSchema {
+  return (METRIC_FIELDS.core as unknown as { items: TSchema }).items;
+}
 
 describe("schemaProblems", () => {
   it("knows a schema for every metric and for status", () => {

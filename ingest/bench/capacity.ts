@@ -199,6 +199,7 @@ async function latencyUnder(s: Services, hosts: number, seconds: number, seed: n
         {
           host: { name: probeHost, architecture: "x64" },
           agent: { type: "telemetry-probe", version: "bench" },
+          periodMs: 10_000,
         },
         { "1": 1, "5": 1, "15": 1, cores: 2, norm: { "1": 0.5, "5": 0.5, "15": 0.5 } },
         now,

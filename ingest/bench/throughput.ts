@@ -30,7 +30,11 @@ function pidListening(port: string): number {
 const doc = (host: string, seq: number, base: number) =>
   sample(
     "load",
-    { host: { name: host, architecture: "x64" }, agent: { type: "telemetry-agent", version: "bench" } },
+    {
+      host: { name: host, architecture: "x64" },
+      agent: { type: "telemetry-agent", version: "bench" },
+      periodMs: 10_000,
+    },
     { "1": 0.5, "5": 0.4, "15": 0.3, cores: 2, norm: { "1": 0.25, "5": 0.2, "15": 0.15 } },
     base + seq,
   );

@@ -1,5 +1,6 @@
 import { hash } from "node:crypto";
 import {
+  EVENT_MODULE,
   STATUS_LEVEL,
   entityDocuments,
   type Decoded,
@@ -9,8 +10,7 @@ import { DEAD_LETTER_TEXT_LIMIT, dataStreamName, deadLetterDataStream } from "./
 
 /**
  * One document on its way to Elasticsearch: where it goes, its idempotent id, and its body as JSON
- * text. A valid sample's body is its MQTT payload as received (the schema allows nothing extra), so
- * the payload is parsed once, to validate it, and never serialized again.
+ * text: the validated message with `event.ingested` added (the schema allows nothing else extra).
  */
 export interface IndexedDocument {
   index: string;
@@ -39,39 +39,48 @@ export function sampleDocuments(
 ): IndexedDocument[] {
   const timestamp = decoded.message["@timestamp"];
   const index = dataStreamName(decoded.kind, namespace);
-  if (decoded.kind === STATUS_LEVEL)
+  const ingested =
+    decoded.kind === STATUS_LEVEL ? statusIngestedAt(receivedAt) : new Date(receivedAt).toISOString();
+  const entities = decoded.kind === STATUS_LEVEL ? undefined : entityDocuments(decoded.kind, decoded.message);
+  if (!entities)
     return [
       {
         index,
         id: digest(decoded.host, decoded.kind, timestamp),
-        source: withIngested(decoded.message, receivedAt),
+        source: withIngested(decoded.message, ingested),
       },
     ];
-  const entities = entityDocuments(decoded.kind, decoded.message);
-  if (!entities) return [{ index, id: digest(decoded.host, decoded.kind, timestamp), source: decoded.text }];
   return entities.map(({ entity, document }) => ({
     index,
     id: digest(decoded.host, decoded.kind, timestamp, entity),
-    source: JSON.stringify(document),
+    source: withIngested(document, ingested),
   }));
 }
 
 /**
- * A status carries the moment the ingest received it (ECS `event.ingested`), which is what orders
- * a host's statuses: a Last Will is stamped when the agent connected, before the "online" it sent
- * after connecting, and is delivered only when the agent dies. A redelivered status keeps its id,
- * so its later `event.ingested` never makes a second document.
+ * Every document carries the moment the ingest received it (ECS `event.ingested`), as Fleet's
+ * final pipeline stamps it: how late data arrives (an agent replaying its buffer) is then
+ * measurable. It is what orders a host's statuses: a Last Will is stamped when the agent connected,
+ * before the "online" it sent after connecting, and is delivered only when the agent dies. A
+ * redelivered message keeps its id, so its later `event.ingested` never makes a second document.
+ *
+ * Stamped here rather than by an ingest pipeline's `set` processor: that processor is in a module
+ * the test Elasticsearch does not have (test/README.md), and the cost here is measured in
+ * ingest/README.md.
  */
-function withIngested(message: Extract<Decoded, { ok: true }>["message"], receivedAt: number): string {
+function statusIngestedAt(receivedAt: number): string {
   // Strictly increasing within this process: two statuses received in the same millisecond (a
-  // host's online and its Will, back to back) still sort in the order they arrived.
+  // host's online and its Will, back to back) still sort in the order they arrived. Statuses only:
+  // thousands of samples a second would push a +1 ms sequence ahead of the clock.
   lastIngested = Math.max(receivedAt, lastIngested + 1);
-  return JSON.stringify({
-    ...message,
-    event: { ...message.event, ingested: new Date(lastIngested).toISOString() },
-  });
+  return new Date(lastIngested).toISOString();
 }
 let lastIngested = 0;
+
+function withIngested(message: object, ingested: string): string {
+  const { event } = message as { event: Record<string, unknown> };
+  return JSON.stringify({ ...message, event: { ...event, ingested } });
+}
 
 /** A message the ingest cannot accept, kept with its reason (ECS: error.message, event.original). */
 export function deadLetterDocument(
@@ -82,17 +91,21 @@ export function deadLetterDocument(
   host: string | undefined,
   errorType: RejectionReason,
 ): IndexedDocument {
+  // Refused on arrival: the moment it was received is the moment it became a dead letter.
+  const now = new Date().toISOString();
   return {
     index: deadLetterDataStream(namespace),
     // The same bad message redelivered is still one dead letter.
     id: digest(topic, payload, reason),
     source: JSON.stringify({
-      "@timestamp": new Date().toISOString(),
+      "@timestamp": now,
       ...(host ? { host: { name: host } } : {}),
       event: {
+        module: EVENT_MODULE,
         dataset: "telemetry.deadletter",
         kind: "pipeline_error",
         original: cut(payload, DEAD_LETTER_PAYLOAD_LIMIT),
+        ingested: now,
       },
       error: { type: errorType, message: cut(reason, DEAD_LETTER_TEXT_LIMIT) },
       mqtt: { topic: cut(topic, DEAD_LETTER_TEXT_LIMIT) },

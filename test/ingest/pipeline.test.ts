@@ -216,7 +216,8 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
         "@timestamp": new Date(Date.now() - 10_000 + seq).toISOString(),
         host: { name: host, ...(architecture ? { architecture } : {}) },
         agent: { type: "telemetry-agent", version: "test" },
-        event: { dataset: "telemetry.temperature" },
+        event: { module: "telemetry", dataset: "telemetry.temperature" },
+        metricset: { name: "temperature", period: 10_000 },
         system: { temperature: { celsius: 50, max: { celsius: 52 }, sensor: "coretemp" } },
       });
     for (let seq = 1; seq <= 5; seq++)

@@ -61,7 +61,7 @@ function status(host: string, timestamp: string, state: "online" | "offline", in
       "@timestamp": timestamp,
       host: { name: host, architecture: "arm64" },
       agent,
-      event: { dataset: "telemetry.status" },
+      event: { module: "telemetry", dataset: "telemetry.status" },
       telemetry: {
         status: state,
         interval: { ms: intervalMs },
@@ -80,7 +80,8 @@ export function fleetMessages(start: number, fleet: HostScript[] = FLEET): Messa
       "@timestamp": at(start, i * STEP_MS),
       host: { name: h.host, architecture: "arm64" },
       agent,
-      event: { dataset: `telemetry.${metric}` },
+      event: { module: "telemetry", dataset: `telemetry.${metric}` },
+      metricset: { name: metric, period: h.intervalMs },
     });
     messages.push(status(h.host, at(start, -1000), "online", h.intervalMs));
     h.cpu.forEach((busy, i) => {

@@ -46,9 +46,10 @@ export interface AgentConfig {
   spoolDir: string | undefined;
   /** Most bytes of samples in the spool; the oldest are dropped beyond it. @defaultValue 16 MiB */
   spoolMaxBytes: number;
-  /** Roots of /proc and /sys, so tests can point the collectors at fixture trees. */
+  /** Roots of /proc, /sys and /etc (machine-id), so tests can point the agent at fixture trees. */
   procRoot: string;
   sysRoot: string;
+  etcRoot: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 }
 
@@ -76,6 +77,7 @@ const FileSchema = z
     spoolMaxBytes: z.number(),
     procRoot: z.string(),
     sysRoot: z.string(),
+    etcRoot: z.string(),
     logLevel: z.string(),
   })
   .partial()
@@ -252,6 +254,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     spoolMaxBytes: data.spoolMaxBytes,
     procRoot: pick(undefined, env.TELEMETRY_PROC_ROOT, file.procRoot, "/proc"),
     sysRoot: pick(undefined, env.TELEMETRY_SYS_ROOT, file.sysRoot, "/sys"),
+    etcRoot: pick(undefined, env.TELEMETRY_ETC_ROOT, file.etcRoot, "/etc"),
     logLevel: data.logLevel,
   };
 }

@@ -1,6 +1,7 @@
 import { errors, type Client, type estypes } from "@elastic/elasticsearch";
 import type { Job } from "bullmq";
 import type { Logger } from "pino";
+import { sampleTopic } from "@cluster-telemetry/contract";
 import { deadLetterDocument, type IndexedDocument } from "../documents.ts";
 import type { IngestMetrics } from "../ops/metrics.ts";
 import { parseStagedLine, type BatchJob, type BatchStore } from "../queue/staging.ts";
@@ -154,7 +155,7 @@ export class Indexer {
         "Elasticsearch rejected a document; dead-lettering it",
       );
       const host = hostOf(document.source);
-      const topic = `telemetry/v1/${host ?? "unknown"}/${String(document.index.split(".")[1]?.split("-")[0])}`;
+      const topic = sampleTopic(host ?? "unknown", String(document.index.split(".")[1]?.split("-")[0]));
       next.push(
         deadLetterDocument(
           topic,

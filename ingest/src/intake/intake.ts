@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import type { Logger } from "pino";
-import { SUBSCRIPTION, decodeMessage } from "@cluster-telemetry/contract";
+import { RETIRED_SUBSCRIPTION, SUBSCRIPTION, decodeMessage } from "@cluster-telemetry/contract";
 import type { IngestConfig } from "../config/ingest-config.ts";
 import { deadLetterDocument, sampleDocuments, type IndexedDocument } from "../documents.ts";
 import type { IngestMetrics } from "../ops/metrics.ts";
@@ -120,7 +120,11 @@ export class Intake {
       );
     };
     let lastError: Error | undefined;
-    const filter = m.shareGroup ? `$share/${m.shareGroup}/${SUBSCRIPTION}` : SUBSCRIPTION;
+    // The retired version too, for one release: an agent not yet upgraded gets dead letters that
+    // say so (retired_version), where without the subscription its samples would vanish unseen.
+    const filters = [SUBSCRIPTION, RETIRED_SUBSCRIPTION].map((f) =>
+      m.shareGroup ? `$share/${m.shareGroup}/${f}` : f,
+    );
     client.on("connect", (connack) => {
       lastError = undefined;
       this.deps.backends?.reachable("broker");
@@ -132,7 +136,7 @@ export class Intake {
       // reconnecting to its session the ingest would otherwise take every host's status again.
       // Retain As Published: a sample a node published retained is seen as such, and refused.
       const options = m.version === 5 ? { qos: 1 as const, rh: 1, rap: true } : { qos: 1 as const };
-      client.subscribe(filter, options, (error) => {
+      client.subscribe(filters, options, (error) => {
         if (error) this.deps.log.error({ event: "subscribe_failed", err: error.message }, "subscribe failed");
       });
     });

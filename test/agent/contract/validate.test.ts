@@ -23,12 +23,14 @@ const base = {
 };
 const load = {
   ...base,
-  event: { dataset: "telemetry.load" },
+  event: { module: "telemetry", dataset: "telemetry.load" },
+  metricset: { name: "load", period: 10_000 },
   system: { load: { "1": 0.5, "5": 0.4, "15": 0.3, cores: 4, norm: { "1": 0.125, "5": 0.1, "15": 0.075 } } },
 };
 const temperature = {
   ...base,
-  event: { dataset: "telemetry.temperature" },
+  event: { module: "telemetry", dataset: "telemetry.temperature" },
+  metricset: { name: "temperature", period: 10_000 },
   system: { temperature: { celsius: 48.3, max: { celsius: 48.3 }, sensor: "thermal_zone0" } },
 };
 const memory = {
@@ -39,7 +41,7 @@ const memory = {
 };
 const status = {
   ...base,
-  event: { dataset: "telemetry.status" },
+  event: { module: "telemetry", dataset: "telemetry.status" },
   telemetry: {
     status: "online",
     interval: { ms: 10_000 },
@@ -212,7 +214,8 @@ describe("decodeMessage", () => {
       sampleTopic("node-1", "memory"),
       JSON.stringify({
         ...base,
-        event: { dataset: "telemetry.memory" },
+        event: { module: "telemetry", dataset: "telemetry.memory" },
+        metricset: { name: "memory", period: 10_000 },
         system: { memory: { ...memory, total: 9223372036854775808 } },
       }),
       "integer_out_of_range",
@@ -223,7 +226,8 @@ describe("decodeMessage", () => {
       sampleTopic("node-1", "memory"),
       JSON.stringify({
         ...base,
-        event: { dataset: "telemetry.memory" },
+        event: { module: "telemetry", dataset: "telemetry.memory" },
+        metricset: { name: "memory", period: 10_000 },
         system: { memory: { ...memory, total: -1 } },
       }),
       "integer_out_of_range",
@@ -248,7 +252,8 @@ describe("decodeMessage", () => {
       sampleTopic("node-1", "cpu"),
       JSON.stringify({
         ...base,
-        event: { dataset: "telemetry.cpu" },
+        event: { module: "telemetry", dataset: "telemetry.cpu" },
+        metricset: { name: "cpu", period: 10_000 },
         system: {
           cpu: {
             cores: 1,

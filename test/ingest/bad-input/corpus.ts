@@ -27,7 +27,8 @@ export function loadMessage(host: string, now: number): Record<string, unknown> 
     "@timestamp": iso(now),
     host: { name: host, architecture: "x64" },
     agent: { type: "telemetry-agent", version: "0.1.0" },
-    event: { dataset: "telemetry.load" },
+    event: { module: "telemetry", dataset: "telemetry.load" },
+    metricset: { name: "load", period: 10_000 },
     system: {
       load: { "1": 0.5, "5": 0.4, "15": 0.3, cores: 4, norm: { "1": 0.125, "5": 0.1, "15": 0.075 } },
     },
@@ -40,7 +41,8 @@ export function cpuMessage(host: string, now: number): Record<string, unknown> {
     "@timestamp": iso(now),
     host: { name: host },
     agent: { type: "telemetry-agent", version: "0.1.0" },
-    event: { dataset: "telemetry.cpu" },
+    event: { module: "telemetry", dataset: "telemetry.cpu" },
+    metricset: { name: "cpu", period: 10_000 },
     system: {
       cpu: {
         cores: 2,
@@ -60,7 +62,8 @@ export function memoryMessage(host: string, now: number): Record<string, unknown
     "@timestamp": iso(now),
     host: { name: host },
     agent: { type: "telemetry-agent", version: "0.1.0" },
-    event: { dataset: "telemetry.memory" },
+    event: { module: "telemetry", dataset: "telemetry.memory" },
+    metricset: { name: "memory", period: 10_000 },
     system: {
       memory: {
         total: 8e9,
@@ -77,7 +80,8 @@ export function temperatureMessage(host: string, now: number): Record<string, un
     "@timestamp": iso(now),
     host: { name: host },
     agent: { type: "telemetry-agent", version: "0.1.0" },
-    event: { dataset: "telemetry.temperature" },
+    event: { module: "telemetry", dataset: "telemetry.temperature" },
+    metricset: { name: "temperature", period: 10_000 },
     system: { temperature: { celsius: 51.5, max: { celsius: 55 }, sensor: "coretemp" } },
   };
 }
@@ -87,7 +91,7 @@ export function statusMessage(host: string, now: number): Record<string, unknown
     "@timestamp": iso(now),
     host: { name: host },
     agent: { type: "telemetry-agent", version: "0.1.0" },
-    event: { dataset: "telemetry.status" },
+    event: { module: "telemetry", dataset: "telemetry.status" },
     telemetry: {
       status: "online",
       interval: { ms: 10_000 },

@@ -303,7 +303,7 @@ async function main(): Promise<void> {
     daemons.push({
       name: flags ? `agent, node ${flags.join(" ") || "without flags"}` : "agent as the unit runs it",
       child: spawn(node!, rest, { stdio: "ignore", env }),
-      filter: `telemetry/v1/${host}/#`,
+      filter: `telemetry/v2/${host}/#`,
     });
   }
   const [node, ...onceArgs] = agentCommand(installed, execStart, [], ["--once", "--host", "bench-bare"]);
@@ -320,7 +320,7 @@ async function main(): Promise<void> {
     child: spawn(node!, [join(dir, "bare-publisher.mjs"), broker.url, "1000", join(dir, "messages.ndjson")], {
       stdio: "ignore",
     }),
-    filter: "telemetry/v1/bench-bare/#",
+    filter: "telemetry/v2/bench-bare/#",
   });
   daemons.push({
     name: "node alone (an idle timer)",

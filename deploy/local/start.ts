@@ -217,7 +217,7 @@ async function main(): Promise<number> {
       "cluster-telemetry is running.",
       ...specs.flatMap((s) => s.urls).map((u) => `  ${u}`),
       `  Elasticsearch: ${url("elasticsearch")}`,
-      `  MQTT broker:   ${url("mosquitto")}  (watch: mosquitto_sub -h 127.0.0.1 -p ${port} -v -t 'telemetry/v1/#')`,
+      `  MQTT broker:   ${url("mosquitto")}  (watch: mosquitto_sub -h 127.0.0.1 -p ${port} -v -t 'telemetry/v2/#')`,
       "  data streams:",
       ...streamLines(current),
       `  search:        curl '${url("elasticsearch")}/${current[0]!.name}/_search?size=1&sort=@timestamp:desc'`,

@@ -58,7 +58,7 @@ async function subscriber(url: string, online: boolean): Promise<MqttClient | un
     clean: false,
     properties: { sessionExpiryInterval: 3600, receiveMaximum: 1000 },
   });
-  await client.subscribeAsync("telemetry/v1/+/+", { qos: 1 });
+  await client.subscribeAsync("telemetry/v2/+/+", { qos: 1 });
   if (online) return client;
   await client.endAsync();
   return undefined;

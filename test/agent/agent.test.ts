@@ -41,7 +41,7 @@ describe("telemetry-agent against a real Mosquitto", () => {
   it("publishes every metric on its documented topic at QoS 1, schema-valid and not retained", async () => {
     const { mqttUrl } = sharedServices();
     const host = uniqueName("node-");
-    const { messages, client } = await listen(mqttUrl, `telemetry/v1/${host}/#`);
+    const { messages, client } = await listen(mqttUrl, `telemetry/v2/${host}/#`);
     clients.push(client);
     const agent = spawnAgent(["--broker", mqttUrl, "--host", host, "--interval", "1"]);
     agents.push(agent);
@@ -109,7 +109,7 @@ describe("telemetry-agent against a real Mosquitto", () => {
       "-q",
       "1",
       "-t",
-      `telemetry/v1/${host}/load`,
+      `telemetry/v2/${host}/load`,
       "-C",
       "2",
       "-W",
@@ -142,7 +142,7 @@ describe("telemetry-agent during a broker outage", () => {
     const host = uniqueName("node-");
     const agent = spawnAgent(["--broker", broker.url, "--host", host, "--interval", "1"]);
     agents.push(agent);
-    const first = await listen(broker.url, `telemetry/v1/${host}/cpu`);
+    const first = await listen(broker.url, `telemetry/v2/${host}/cpu`);
     await waitFor("a first sample", () => first.messages.length >= 1);
     await first.client.endAsync();
     await broker.process.stop();
@@ -151,7 +151,7 @@ describe("telemetry-agent during a broker outage", () => {
     const restartedAt = Date.now();
     // A persistent listener session would also work; a fresh subscriber before the agent reconnects is simpler.
     await broker.process.start();
-    const after = await listen(broker.url, `telemetry/v1/${host}/cpu`);
+    const after = await listen(broker.url, `telemetry/v2/${host}/cpu`);
     await waitFor(
       "samples from the outage",
       () =>

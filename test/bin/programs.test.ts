@@ -42,7 +42,7 @@ describe("running the programs by hand", () => {
         .split("\n")
         .map((l) => JSON.parse(l) as { topic: string });
       assert.ok(lines.some((l) => l.topic.endsWith("/cpu")));
-      assert.ok(lines.every((l) => l.topic.startsWith("telemetry/v1/")));
+      assert.ok(lines.every((l) => l.topic.startsWith("telemetry/v2/")));
     }
   });
 

@@ -83,7 +83,10 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
     );
     assert.equal((mapping["@timestamp"] as { type: string }).type, "date");
     assert.equal(system.properties.load.properties["1"]?.type, "float");
-    assert.equal(system.properties.load.properties.cores?.type, "integer");
+    assert.equal(system.properties.load.properties.cores?.type, "long");
+    // Every document says when the ingest received it, beside the agent's moment of sampling.
+    const stamped = await es.count({ index: loadStream, query: { exists: { field: "event.ingested" } } });
+    assert.equal(stamped.count, 600);
     const byHost = await es.search({
       index: loadStream,
       size: 0,
@@ -148,7 +151,15 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
     const letters = await es.search({ index: deadLetters, size: 100, query: { match_all: {} } });
     const reasons = letters.hits.hits.map(
       (h) =>
-        h._source as { error: { message: string }; mqtt: { topic: string }; event: { original: string } },
+        h._source as {
+          error: { message: string };
+          mqtt: { topic: string };
+          event: { original: string; ingested: string };
+        },
+    );
+    assert.ok(
+      reasons.every((r) => !Number.isNaN(Date.parse(r.event.ingested))),
+      "every dead letter has event.ingested",
     );
     for (const [topic, payload, reason] of corpus) {
       const letter = reasons.find((r) => r.mqtt.topic === topic && reason.test(r.error.message));

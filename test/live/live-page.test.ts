@@ -72,7 +72,7 @@ describe("the live page in a real browser, against a real broker, real agents an
       published.set(key, bySecond);
       bySecond.set(second, [...(bySecond.get(second) ?? []), message]);
     });
-    await listener.subscribeAsync("telemetry/v1/#", { qos: 0 });
+    await listener.subscribeAsync("telemetry/v2/#", { qos: 0 });
 
     const agent = (host: string, sysRoot: string) => {
       agents[host] = spawnAgent(["--broker", broker.url, "--host", host, "--interval", "1"], {

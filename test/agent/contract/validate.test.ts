@@ -292,10 +292,10 @@ describe("decodeMessage", () => {
     ],
     [
       "a topic with an extra level",
-      "telemetry/v1/node-1/load/x",
+      "telemetry/v2/node-1/load/x",
       JSON.stringify(load),
       "bad_topic",
-      /is not telemetry\/v1\/<host>\/<metric>/,
+      /is not telemetry\/v2\/<host>\/<metric>/,
     ],
   ];
   for (const [what, topic, payload, code, detail] of rejects) {

@@ -49,7 +49,7 @@ describe("the agent's disk spool", () => {
       const watch = await mqtt.connectAsync(broker.url, { clientId: uniqueName("spool-watch") });
       let online = false;
       watch.on("message", (_topic, payload) => (online ||= payload.toString().includes('"online"')));
-      await watch.subscribeAsync(`telemetry/v1/${host}/status`, { qos: 1 });
+      await watch.subscribeAsync(`telemetry/v2/${host}/status`, { qos: 1 });
       await waitFor("the agent online", () => online);
       await watch.endAsync();
       await broker.process.stop();
@@ -72,7 +72,7 @@ describe("the agent's disk spool", () => {
       seen.set(key, (seen.get(key) ?? 0) + 1);
       fresh ||= stamp > killedAt;
     });
-    await subscriber.subscribeAsync(`telemetry/v1/${host}/#`, { qos: 1 });
+    await subscriber.subscribeAsync(`telemetry/v2/${host}/#`, { qos: 1 });
     const second = spawnAgent(args);
     try {
       // One connection delivers in order: a sample taken after the restart comes after the spool's.

@@ -29,7 +29,7 @@ describe("telemetry-agent against the deployment's secured broker", () => {
     return path;
   };
   const ca = () => join(broker.certsDir, "ca.crt");
-  const from = (host: string) => received.filter((m) => m.topic.startsWith(`telemetry/v1/${host}/`));
+  const from = (host: string) => received.filter((m) => m.topic.startsWith(`telemetry/v2/${host}/`));
   const start = (args: string[]) => {
     const agent = spawnAgent(["--interval", "1", ...args], { LOG_LEVEL: "debug" });
     agents.push(agent);
@@ -46,7 +46,7 @@ describe("telemetry-agent against the deployment's secured broker", () => {
       protocolVersion: 5,
     });
     ingest.on("message", (topic, payload) => received.push({ topic, payload: payload.toString() }));
-    await ingest.subscribeAsync("telemetry/v1/+/+", { qos: 1 });
+    await ingest.subscribeAsync("telemetry/v2/+/+", { qos: 1 });
   });
   after(async () => {
     for (const a of agents) a.child.kill("SIGKILL");
@@ -143,7 +143,7 @@ describe("telemetry-agent against the deployment's secured broker", () => {
       password: secrets["node-a"],
       protocolVersion: 5,
     });
-    await marker.publishAsync("telemetry/v1/node-a/cpu", "marker", { qos: 1 });
+    await marker.publishAsync("telemetry/v2/node-a/cpu", "marker", { qos: 1 });
     await marker.endAsync();
     await waitFor("the marker", () => received.some((m) => m.payload === "marker"));
     assert.deepEqual(from("node-x"), [], "a refused publish reached the ingest");
@@ -171,7 +171,7 @@ describe("telemetry-agent against the deployment's secured broker", () => {
     const afterRestart = received.length;
     await waitFor(
       "samples from node-c after the restart",
-      () => received.slice(afterRestart).some((m) => m.topic.startsWith("telemetry/v1/node-c/")),
+      () => received.slice(afterRestart).some((m) => m.topic.startsWith("telemetry/v2/node-c/")),
       30_000,
     );
     assert.equal((agent.output().match(/"event":"broker_connected"/g) ?? []).length >= 2, true);

@@ -67,7 +67,7 @@ describe("telemetry-agent simulate", () => {
     listener.on("message", (topic, payload, packet) =>
       received.push({ topic, payload: payload.toString(), retain: packet.retain }),
     );
-    await listener.subscribeAsync("telemetry/v1/+/+", { qos: 1 });
+    await listener.subscribeAsync("telemetry/v2/+/+", { qos: 1 });
   });
   after(async () => {
     await listener?.endAsync();
@@ -114,7 +114,7 @@ describe("telemetry-agent simulate", () => {
     late.on("message", (topic, _payload, packet) => {
       if (packet.retain) retained.add(topic);
     });
-    await late.subscribeAsync("telemetry/v1/+/status", { qos: 1 });
+    await late.subscribeAsync("telemetry/v2/+/status", { qos: 1 });
     await waitFor("300 retained statuses", () => retained.size === 300);
     await late.endAsync();
     assert.match(run.output(), /^limit: /m);

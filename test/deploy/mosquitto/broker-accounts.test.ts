@@ -65,11 +65,11 @@ describe("the deployment's broker accounts: each works only on its own listener 
       properties: { sessionExpiryInterval: 3600 },
     };
     const first = await connect(broker.servicesUrl, session);
-    await first.subscribeAsync("telemetry/v1/+/+", { qos: 1 });
+    await first.subscribeAsync("telemetry/v2/+/+", { qos: 1 });
     await first.endAsync();
 
     const node = await connect(broker.tlsUrl, as("node-a"));
-    for (let i = 0; i < 5; i++) await node.publishAsync("telemetry/v1/node-a/cpu", `queued-${i}`, { qos: 1 });
+    for (let i = 0; i < 5; i++) await node.publishAsync("telemetry/v2/node-a/cpu", `queued-${i}`, { qos: 1 });
     await node.endAsync();
 
     // The take-over attempts: on the services listener with the node's password, and on the nodes'

@@ -3,7 +3,13 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from "mqtt";
-import { METRIC_NAMES, STATUS_LEVEL, TOPIC_ROOT } from "@cluster-telemetry/contract";
+import {
+  METRIC_NAMES,
+  RETIRED_LEVELS,
+  RETIRED_TOPIC_ROOT,
+  STATUS_LEVEL,
+  TOPIC_ROOT,
+} from "@cluster-telemetry/contract";
 import { VirtualHost } from "../../../agent/src/simulate/virtual-host.ts";
 import { INGEST_USER, startSecureBroker, type SecureBroker } from "@cluster-telemetry/dev-stack";
 import { waitFor } from "@cluster-telemetry/dev-stack";
@@ -39,8 +45,8 @@ describe("the deployment's broker limits (deploy/mosquitto)", () => {
   });
   /** A marker published after `what` arrives only once everything sent before it has. */
   const sync = async (node: MqttClient, marker: string) => {
-    await node.publishAsync("telemetry/v1/node-a/cpu", marker, { qos: 1 });
-    await waitFor(marker, () => received.includes(`telemetry/v1/node-a/cpu ${marker}`));
+    await node.publishAsync("telemetry/v2/node-a/cpu", marker, { qos: 1 });
+    await waitFor(marker, () => received.includes(`telemetry/v2/node-a/cpu ${marker}`));
   };
 
   before(async () => {
@@ -62,14 +68,17 @@ describe("the deployment's broker limits (deploy/mosquitto)", () => {
     await broker?.service.process.stop();
   });
 
-  it("grants a node exactly the contract's metric topics and its status, one level under its host", () => {
+  it("grants a node exactly the contract's metric topics and its status, one level under its host, and the retired version's", () => {
     const granted = readFileSync(join(deployDir, "acl"), "utf8")
       .split("\n")
       .filter((line) => line.startsWith("pattern write "))
       .map((line) => line.slice("pattern write ".length));
     assert.deepEqual(
       granted.sort(),
-      [...METRIC_NAMES, STATUS_LEVEL].map((level) => `${TOPIC_ROOT}/%u/${level}`).sort(),
+      [
+        ...[...METRIC_NAMES, STATUS_LEVEL].map((level) => `${TOPIC_ROOT}/%u/${level}`),
+        ...RETIRED_LEVELS.map((level) => `${RETIRED_TOPIC_ROOT}/%u/${level}`),
+      ].sort(),
     );
   });
 
@@ -77,9 +86,9 @@ describe("the deployment's broker limits (deploy/mosquitto)", () => {
     const node = await mqtt.connectAsync(broker.tlsUrl, { ...asNode(), protocolVersion: 5 });
     try {
       for (const topic of [
-        "telemetry/v1/node-a/cpu/deeper",
-        "telemetry/v1/node-a/made-up",
-        "telemetry/v1/node-a",
+        "telemetry/v2/node-a/cpu/deeper",
+        "telemetry/v2/node-a/made-up",
+        "telemetry/v2/node-a",
       ]) {
         const code = await node.publishAsync(topic, "refused", { qos: 1 }).then(
           () => undefined,
@@ -105,13 +114,13 @@ describe("the deployment's broker limits (deploy/mosquitto)", () => {
     // An MQTT 3.1.1 client is not told; it is disconnected when it tries.
     const v4 = await mqtt.connectAsync(broker.tlsUrl, { ...asNode(), protocolVersion: 4 });
     const closed = new Promise<void>((r) => v4.once("close", () => r()));
-    v4.publish("telemetry/v1/node-a/cpu", "qos-2", { qos: 2 }, () => undefined);
+    v4.publish("telemetry/v2/node-a/cpu", "qos-2", { qos: 2 }, () => undefined);
     await closed;
     await v4.endAsync(true);
     const node = await mqtt.connectAsync(broker.tlsUrl, { ...asNode(), protocolVersion: 5 });
     await sync(node, "after-qos-2");
     await node.endAsync(true);
-    assert.ok(!received.includes("telemetry/v1/node-a/cpu qos-2"), "the QoS 2 message was delivered");
+    assert.ok(!received.includes("telemetry/v2/node-a/cpu qos-2"), "the QoS 2 message was delivered");
   });
 
   it("bounds each ingest session's queue so that every session's full queue fits the broker's memory limit", async () => {

@@ -50,7 +50,7 @@ describe("the deployment's broker keeps what it acknowledged through a kill -9 (
 
   it("delivers 10 of 10 acknowledged samples to the ingest's session after kill -9 and a restart", async () => {
     const away = await mqtt.connectAsync(broker.servicesUrl, ingestSession());
-    await away.subscribeAsync("telemetry/v1/+/+", { qos: 1 });
+    await away.subscribeAsync("telemetry/v2/+/+", { qos: 1 });
     await away.endAsync();
 
     const node = await mqtt.connectAsync(broker.tlsUrl, {
@@ -60,7 +60,7 @@ describe("the deployment's broker keeps what it acknowledged through a kill -9 (
       clientId: "node-a",
       protocolVersion: 5,
     });
-    for (let i = 0; i < 10; i++) await node.publishAsync("telemetry/v1/node-a/cpu", `kept-${i}`, { qos: 1 });
+    for (let i = 0; i < 10; i++) await node.publishAsync("telemetry/v2/node-a/cpu", `kept-${i}`, { qos: 1 });
     const acknowledgedAt = Date.now();
     await node.endAsync();
 

@@ -35,7 +35,7 @@ describe("the deployment's Mosquitto configuration (deploy/mosquitto)", () => {
       clientId: uniqueName("ingest-"),
     });
     ingest.on("message", (topic, payload) => received.push(`${topic} ${payload.toString()}`));
-    await ingest.subscribeAsync("telemetry/v1/+/+", { qos: 1 });
+    await ingest.subscribeAsync("telemetry/v2/+/+", { qos: 1 });
   });
   after(async () => {
     for (const c of [...clients, ingest]) await c?.endAsync(true);
@@ -45,9 +45,9 @@ describe("the deployment's Mosquitto configuration (deploy/mosquitto)", () => {
   it("accepts a node over TLS with the CA and its password, and delivers to the ingest", async () => {
     const node = await connect(broker.tlsUrl, asNode("node-a", "a-secret-1"));
     clients.push(node);
-    await node.publishAsync("telemetry/v1/node-a/cpu", "tls-with-password", { qos: 1 });
+    await node.publishAsync("telemetry/v2/node-a/cpu", "tls-with-password", { qos: 1 });
     await waitFor("delivery to the ingest", () =>
-      received.includes("telemetry/v1/node-a/cpu tls-with-password"),
+      received.includes("telemetry/v2/node-a/cpu tls-with-password"),
     );
   });
 
@@ -59,11 +59,11 @@ describe("the deployment's Mosquitto configuration (deploy/mosquitto)", () => {
       clientId: "node-b",
     });
     clients.push(node);
-    await node.publishAsync("telemetry/v1/node-b/load", "mutual-tls", { qos: 1 });
-    await waitFor("delivery to the ingest", () => received.includes("telemetry/v1/node-b/load mutual-tls"));
+    await node.publishAsync("telemetry/v2/node-b/load", "mutual-tls", { qos: 1 });
+    await waitFor("delivery to the ingest", () => received.includes("telemetry/v2/node-b/load mutual-tls"));
     // The certificate's CN is the user: node-b's certificate does not open node-a's topics.
     await assert.rejects(
-      node.publishAsync("telemetry/v1/node-a/load", "cn-spoof", { qos: 1 }),
+      node.publishAsync("telemetry/v2/node-a/load", "cn-spoof", { qos: 1 }),
       /Not authorized/i,
     );
   });
@@ -118,14 +118,14 @@ describe("the deployment's Mosquitto configuration (deploy/mosquitto)", () => {
   it("lets node A publish only under its own host: node B's topics answer 0x87 and reach no one", async () => {
     const node = await connect(broker.tlsUrl, asNode("node-a", "a-secret-1"));
     clients.push(node);
-    const refused = await node.publishAsync("telemetry/v1/node-b/cpu", "spoofed-by-a", { qos: 1 }).then(
+    const refused = await node.publishAsync("telemetry/v2/node-b/cpu", "spoofed-by-a", { qos: 1 }).then(
       () => undefined,
       (error: Error & { code?: number }) => error.code,
     );
     assert.equal(refused, 0x87);
     // A marker published after it arrives; the spoofed message, sent first, never does.
-    await node.publishAsync("telemetry/v1/node-a/cpu", "marker-after-spoof", { qos: 1 });
-    await waitFor("the marker", () => received.includes("telemetry/v1/node-a/cpu marker-after-spoof"));
+    await node.publishAsync("telemetry/v2/node-a/cpu", "marker-after-spoof", { qos: 1 });
+    await waitFor("the marker", () => received.includes("telemetry/v2/node-a/cpu marker-after-spoof"));
     assert.ok(!received.some((m) => m.includes("spoofed-by-a")));
   });
 
@@ -136,15 +136,15 @@ describe("the deployment's Mosquitto configuration (deploy/mosquitto)", () => {
     const seenByNode: string[] = [];
     reader.on("message", (topic) => seenByNode.push(topic));
     // Mosquitto 2.0 grants the subscription and filters every delivery through the read ACL.
-    await reader.subscribeAsync("telemetry/v1/#", { qos: 1 });
-    await writer.publishAsync("telemetry/v1/node-b/cpu", "not-for-nodes", { qos: 1 });
-    await waitFor("delivery to the ingest", () => received.includes("telemetry/v1/node-b/cpu not-for-nodes"));
+    await reader.subscribeAsync("telemetry/v2/#", { qos: 1 });
+    await writer.publishAsync("telemetry/v2/node-b/cpu", "not-for-nodes", { qos: 1 });
+    await waitFor("delivery to the ingest", () => received.includes("telemetry/v2/node-b/cpu not-for-nodes"));
     // A round trip on the reader's own connection: anything delivered to it has arrived by now.
-    await reader.publishAsync("telemetry/v1/node-a/cpu", "reader-sync", { qos: 1 });
-    await waitFor("the reader's own publish", () => received.includes("telemetry/v1/node-a/cpu reader-sync"));
+    await reader.publishAsync("telemetry/v2/node-a/cpu", "reader-sync", { qos: 1 });
+    await waitFor("the reader's own publish", () => received.includes("telemetry/v2/node-a/cpu reader-sync"));
     assert.deepEqual(seenByNode, []);
 
-    for (const topic of ["telemetry/v1/node-a/cpu", `telemetry/v1/${INGEST_USER}/cpu`]) {
+    for (const topic of ["telemetry/v2/node-a/cpu", `telemetry/v2/${INGEST_USER}/cpu`]) {
       await assert.rejects(ingest.publishAsync(topic, "from-ingest", { qos: 1 }), /Not authorized/i, topic);
     }
     assert.ok(!received.some((m) => m.includes("from-ingest")));
@@ -154,7 +154,7 @@ describe("the deployment's Mosquitto configuration (deploy/mosquitto)", () => {
     const node = await connect(broker.tlsUrl, { ...asNode("node-a", "a-secret-1"), reconnectPeriod: 0 });
     clients.push(node);
     const closed = new Promise<void>((resolve) => node.once("close", () => resolve()));
-    node.publish("telemetry/v1/node-a/cpu", Buffer.alloc(70_000, "x"), { qos: 1 }, () => undefined);
+    node.publish("telemetry/v2/node-a/cpu", Buffer.alloc(70_000, "x"), { qos: 1 }, () => undefined);
     await closed;
     assert.ok(!received.some((m) => m.length > 60_000), "the oversized payload was delivered");
   });

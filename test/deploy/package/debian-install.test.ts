@@ -94,7 +94,7 @@ describe("the agent's .deb on Debian 12", () => {
       const decoded = decodeMessage(topic, payload.toString());
       if (decoded.ok) seen.set(topic.split("/").pop()!, decoded.text);
     });
-    await listener.subscribeAsync(`telemetry/v1/${host}/#`, { qos: 1 });
+    await listener.subscribeAsync(`telemetry/v2/${host}/#`, { qos: 1 });
     // The unit's own command line, as its user, with its environment file: what systemd would run.
     const agent = chroot.spawn(
       [

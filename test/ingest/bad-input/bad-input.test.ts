@@ -86,7 +86,7 @@ describe("telemetry-ingest fed bad input beside a steady valid stream", () => {
           odd.publish?.protocolVersion === 4
             ? await mqtt.connectAsync(broker.url, { clientId: uniqueName("v311"), protocolVersion: 4 })
             : publisher;
-        await client.publishAsync(`telemetry/v1/${host}/${odd.metric}`, odd.payload(host, now), {
+        await client.publishAsync(`telemetry/v2/${host}/${odd.metric}`, odd.payload(host, now), {
           qos: odd.publish?.qos ?? 1,
         });
         if (client !== publisher) await client.endAsync();

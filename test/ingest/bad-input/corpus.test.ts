@@ -16,7 +16,7 @@ describe("the bad-input corpus", () => {
     });
   for (const odd of ODD_BUT_VALID)
     it(`is accepted by the contract: ${odd.name}`, () => {
-      const decoded = decodeMessage(`telemetry/v1/odd-corpus/${odd.metric}`, odd.payload("odd-corpus", now), {
+      const decoded = decodeMessage(`telemetry/v2/odd-corpus/${odd.metric}`, odd.payload("odd-corpus", now), {
         now,
       });
       assert.ok(decoded.ok, decoded.ok ? "" : decoded.reason);

@@ -109,7 +109,7 @@ const BUILDERS = {
   status: statusMessage,
 };
 type Kind = keyof typeof BUILDERS;
-const topicOf = (host: string, kind: string) => `telemetry/v1/${host}/${kind}`;
+const topicOf = (host: string, kind: string) => `telemetry/v2/${host}/${kind}`;
 
 /** A valid message of its kind, changed by `change`, on the host's own topic. */
 function changed(
@@ -150,12 +150,12 @@ function onTopic(name: string, code: RejectionReason, topic: (id: string) => str
 }
 
 const DAY = 24 * 3600_000;
-/** The longest topic an MQTT string can hold (65,535 bytes) under telemetry/v1/<level>/load. */
+/** The longest topic an MQTT string can hold (65,535 bytes) under telemetry/v2/<level>/load. */
 const longestLevel = (id: string, rest: string) =>
-  `${id}-${"x".repeat(65_535 - "telemetry/v1/".length - id.length - 1 - rest.length - 1)}`;
+  `${id}-${"x".repeat(65_535 - "telemetry/v2/".length - id.length - 1 - rest.length - 1)}`;
 
 export const BAD_INPUTS: BadInput[] = [
-  // Topics (the subscription telemetry/v1/+/+ lets through any two levels).
+  // Topics (the subscription telemetry/v2/+/+ lets through any two levels).
   onTopic("a host level with a space", "bad_topic", (id) => topicOf(`${id} x`, "load")),
   onTopic("a host level starting with a dot", "bad_topic", (id) => topicOf(`.${id}`, "load")),
   onTopic("a host level with a non-ASCII letter", "bad_topic", (id) => topicOf(`${id}-nöde`, "load")),
@@ -166,7 +166,10 @@ export const BAD_INPUTS: BadInput[] = [
   onTopic("the longest topic the broker accepts, in the host level", "bad_topic", (id) =>
     topicOf(longestLevel(id, "load"), "load"),
   ),
-  onTopic("an empty host level", "bad_topic", () => "telemetry/v1//load"),
+  onTopic("an empty host level", "bad_topic", () => "telemetry/v2//load"),
+  // The retired version: an agent not upgraded yet, told apart from a broken one.
+  onTopic("a sample on the retired version 1's topic", "retired_version", (id) => `telemetry/v1/${id}/load`),
+  onTopic("a version 1 topic with a bad host level", "bad_topic", (id) => `telemetry/v1/${id} x/load`),
   // Metric levels.
   onTopic("an unknown metric", "unknown_metric", (id) => topicOf(id, "disk")),
   onTopic("a metric in capitals", "unknown_metric", (id) => topicOf(id, "CPU")),
@@ -174,7 +177,7 @@ export const BAD_INPUTS: BadInput[] = [
   onTopic(
     "the longest topic the broker accepts, in the metric level",
     "unknown_metric",
-    (id) => `telemetry/v1/${id}/${"m".repeat(65_535 - "telemetry/v1/".length - id.length - 1)}`,
+    (id) => `telemetry/v2/${id}/${"m".repeat(65_535 - "telemetry/v2/".length - id.length - 1)}`,
   ),
   {
     name: "2,000 distinct unknown metric names from one host",

@@ -94,7 +94,7 @@ describe("telemetry-live on the deployment's broker, with its read-only account,
       reconnectPeriod: 0,
     });
     try {
-      for (const topic of [`telemetry/v1/${NODE.name}/status`, `telemetry/v1/${VIEWER.name}/cpu`])
+      for (const topic of [`telemetry/v2/${NODE.name}/status`, `telemetry/v2/${VIEWER.name}/cpu`])
         await assert.rejects(viewer.publishAsync(topic, "from-viewer", { qos: 1 }), /Not authorized/i, topic);
     } finally {
       await viewer.endAsync();

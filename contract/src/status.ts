@@ -31,18 +31,11 @@ export const StatusMessage = Type.Object(
         // Closed: its keys are the contract's metric names, so one host cannot add fields to the
         // status stream's mapping (an open record let a single node fill the index's field limit).
         sensors: Type.Object(
-          Object.fromEntries(
-            METRIC_NAMES.map((m) => [
-              m,
-              Type.Optional(
-                Keyword({
-                  maxLength: 128,
-                  description: `the sensor behind ${m}, or \`none\` (a VM has \`temperature: none\`)`,
-                }),
-              ),
-            ]),
-          ),
-          { additionalProperties: false },
+          Object.fromEntries(METRIC_NAMES.map((m) => [m, Type.Optional(Keyword({ maxLength: 128 }))])),
+          {
+            additionalProperties: false,
+            description: "per metric, the sensor it reads, or `none` (a VM has `temperature: none`)",
+          },
         ),
         /** Samples the agent dropped from its offline buffer since it started (oldest first). */
         buffer: Type.Object(

@@ -3,8 +3,10 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, it } from "node:test";
 import { REJECTION_REASONS } from "@cluster-telemetry/contract";
+import { REASONS_BEGIN, withGeneratedSections } from "../../contract/scripts/field-reference.ts";
 
-const readme = readFileSync(resolve(import.meta.dirname, "../../../README.md"), "utf8");
+const file = resolve(import.meta.dirname, "../../README.md");
+const readme = readFileSync(file, "utf8");
 
 /** The rows of the Markdown table that follows `marker`: first cell → second cell. */
 function tableAfter(marker: string): Map<string, string> {
@@ -24,8 +26,13 @@ function tableAfter(marker: string): Map<string, string> {
 }
 
 describe("README.md", () => {
+  it("holds the field reference and the rejection table exactly as npm run docs:fields writes them", async () => {
+    const generated = await withGeneratedSections(readme, file);
+    assert.ok(generated === readme, "README.md differs from the contract: run npm run docs:fields");
+  });
+
   it("lists exactly the contract's rejection reasons, each with its description", () => {
-    const table = tableAfter("<!-- rejection-reasons:");
+    const table = tableAfter(REASONS_BEGIN);
     assert.deepEqual(Object.fromEntries(table), REJECTION_REASONS);
   });
 });

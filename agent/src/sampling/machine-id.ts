@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** The host's machine id, or why there is none. */
-export type MachineId = { id: string } | { id?: undefined; absent: string };
+export type MachineId = { id: string; absent?: undefined } | { id?: undefined; absent: string };
 
 // systemd and D-Bus write 32 lowercase hex digits; a first boot that has not finished leaves
 // "uninitialized", and an image built to be cloned leaves the file empty so each clone gets its own.

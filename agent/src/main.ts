@@ -12,6 +12,7 @@ import { loadSimulationConfigFromProcess } from "./config/simulate-config.ts";
 import { createLogger } from "./logging.ts";
 import { DiskSpool } from "./publish/disk-spool.ts";
 import { Publisher } from "./publish/publisher.ts";
+import { readMachineId } from "./sampling/machine-id.ts";
 import { Sampler } from "./sampling/sampler.ts";
 import { runSimulation } from "./simulate/run.ts";
 
@@ -26,9 +27,21 @@ async function main(): Promise<void> {
   const config: AgentConfig = configuredOrExit("telemetry-agent", loadAgentConfigFromProcess);
   const log = createLogger(config.logLevel);
   const collectors = createCollectors({ procRoot: config.procRoot, sysRoot: config.sysRoot, log });
+  const machine = readMachineId(config.etcRoot);
+  if (machine.id === undefined)
+    log.info(
+      { event: "machine_id_absent", reason: machine.absent },
+      "no machine id; samples carry no host.id",
+    );
   const sampler = new Sampler(
     collectors,
-    { host: config.host, intervalMs: config.intervalMs, jitterMs: config.jitterMs, checkSchema: config.once },
+    {
+      host: config.host,
+      hostId: machine.id,
+      intervalMs: config.intervalMs,
+      jitterMs: config.jitterMs,
+      checkSchema: config.once,
+    },
     (message) => publisher.enqueue(message),
     log,
   );

@@ -1,5 +1,5 @@
 import type { Static } from "@sinclair/typebox";
-import type { Agent, Host } from "./envelope.ts";
+import { EVENT_MODULE, type Agent, type Host } from "./envelope.ts";
 import { entityKeyOf, type MetricFields, type MetricName, type Sample, type SampleOf } from "./metrics.ts";
 import { MAX_PAYLOAD_BYTES } from "./validate.ts";
 import type { StatusMessage } from "./status.ts";
@@ -11,10 +11,12 @@ import { sampleTopic, statusTopic } from "./topics.ts";
  * added to a metric's schema fails to compile wherever that metric's fields are built.
  */
 
-/** Who publishes: the host the readings are about and the program that took them. */
+/** Who publishes: the host the readings are about, the program that took them, and how often. */
 export interface Origin {
   host: Static<typeof Host>;
   agent: Static<typeof Agent>;
+  /** The sampling interval in ms: each sample's `metricset.period`. */
+  periodMs: number;
 }
 
 /** A message ready for MQTT: topic and JSON payload (QoS 1; `retain` only for statuses). */
@@ -37,7 +39,8 @@ export function sample<M extends MetricName>(
     "@timestamp": iso(at),
     host: hostOf(metric, origin, fields),
     agent: origin.agent,
-    event: { dataset: `telemetry.${metric}` },
+    event: { module: EVENT_MODULE, dataset: `telemetry.${metric}` },
+    metricset: { name: metric, period: origin.periodMs },
     system: { [metric]: fields },
   } as unknown as SampleOf<M>;
 }
@@ -62,7 +65,7 @@ export function status(
     "@timestamp": iso(at),
     host: origin.host,
     agent: origin.agent,
-    event: { dataset: "telemetry.status" },
+    event: { module: EVENT_MODULE, dataset: "telemetry.status" },
     telemetry,
   };
 }

@@ -10,17 +10,25 @@ import {
   Keyword,
   Long,
   MAX_CORES,
+  Millis,
 } from "./fields.ts";
 import { envelope, Host } from "./envelope.ts";
 
 /**
- * One schema per metric: the payload of `telemetry/v1/<host>/<metric>`. Units are in the field
- * names (`pct` is a fraction 0..1, `celsius`, bytes where unnamed). The README's field reference
- * lists the same fields.
+ * One schema per metric: the payload of `telemetry/v2/<host>/<metric>`. Units are in the field
+ * names (`pct` is a fraction 0..1, `celsius`, bytes where unnamed). Each leaf's `description` is its
+ * line in the README's field reference (npm run docs:fields).
  */
-const pct = () => Type.Object({ pct: Fraction() }, { additionalProperties: false });
-const load = () => esTyped(Type.Number({ minimum: 0, maximum: 1e6 }), "float");
-const cores = () => esTyped(Type.Integer({ minimum: 1, maximum: MAX_CORES }), "integer");
+const pct = (description?: string) =>
+  Type.Object({ pct: Fraction(description ? { description } : {}) }, { additionalProperties: false });
+/** A load average: Metricbeat maps it as `scaled_float` with a scaling factor of 100 (see Fraction). */
+const load = (description?: string) =>
+  esTyped(
+    Type.Number({ minimum: 0, maximum: 1e6, ...(description ? { description } : {}) }),
+    "float",
+    "gauge",
+  );
+const cores = () => Long({ minimum: 1, maximum: MAX_CORES, description: "logical cores" }, "gauge");
 
 /**
  * The states of /proc/stat's cpu lines that Metricbeat reports, each on its own (user excludes
@@ -29,21 +37,28 @@ const cores = () => esTyped(Type.Integer({ minimum: 1, maximum: MAX_CORES }), "i
 export const CPU_STATES = ["user", "system", "idle", "nice", "irq", "iowait", "softirq", "steal"] as const;
 export type CpuState = (typeof CPU_STATES)[number];
 
-const states = <T extends TSchema>(state: () => T) =>
-  Object.fromEntries(CPU_STATES.map((name) => [name, state()])) as { [K in CpuState]: T };
+const states = <T extends TSchema>(state: (name: CpuState) => T) =>
+  Object.fromEntries(CPU_STATES.map((name) => [name, state(name)])) as { [K in CpuState]: T };
 
 /**
  * A CPU state over the interval as Metricbeat's cpu metricset reports it: `pct` summed over the
  * cores (0 to the core count), `norm.pct` over the whole machine (0..1).
  */
-const cpuShare = () => Type.Object({ pct: CoreFraction(), norm: pct() }, { additionalProperties: false });
+const cpuShare = (what: string) =>
+  Type.Object(
+    {
+      pct: CoreFraction({ description: `${what}, summed over the cores (0 to the core count)` }),
+      norm: pct(`${what}, over the whole machine (0–1)`),
+    },
+    { additionalProperties: false },
+  );
 
 export const CpuFields = Type.Object(
   {
     cores: cores(),
     /** Busy: the core count (or 1, normalised) minus idle and iowait, as Metricbeat computes it. */
-    total: cpuShare(),
-    ...states(cpuShare),
+    total: cpuShare("busy: the core count (or 1) minus idle and iowait, as Metricbeat"),
+    ...states((state) => cpuShare(`share of the interval in ${state}`)),
   },
   { additionalProperties: false },
 );
@@ -56,9 +71,16 @@ export const CpuFields = Type.Object(
 export const CoreFields = Entities(
   Type.Object(
     {
-      id: esTyped(Type.Integer({ minimum: 0, maximum: MAX_CORES - 1 }), "long"),
-      total: pct(),
-      ...states(pct),
+      id: esTyped(
+        Type.Integer({
+          minimum: 0,
+          maximum: MAX_CORES - 1,
+          description: "the core's position among /proc/stat's cpuN lines",
+        }),
+        "long",
+      ),
+      total: pct("that core's busy share of the interval (0–1)"),
+      ...states((state) => pct(`that core's share of the interval in ${state} (0–1)`)),
     },
     { additionalProperties: false },
   ),
@@ -74,23 +96,34 @@ export const CpuHost = Type.Object(
 
 export const LoadFields = Type.Object(
   {
-    "1": load(),
-    "5": load(),
-    "15": load(),
+    "1": load("load average over 1 minute"),
+    "5": load("load average over 5 minutes"),
+    "15": load("load average over 15 minutes"),
     cores: cores(),
-    /** The load averages divided by the core count. */
-    norm: Type.Object({ "1": load(), "5": load(), "15": load() }, { additionalProperties: false }),
+    norm: Type.Object(
+      {
+        "1": load("load average over 1 minute divided by the core count"),
+        "5": load("load average over 5 minutes divided by the core count"),
+        "15": load("load average over 15 minutes divided by the core count"),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
 
 export const TemperatureFields = Type.Object(
   {
-    /** Main (package or SoC) temperature. */
-    celsius: Celsius(),
-    max: Type.Object({ celsius: Celsius() }, { additionalProperties: false }),
-    /** Where the reading came from, e.g. "coretemp", "k10temp", "thermal_zone0", "systeminformation". */
-    sensor: Keyword({ maxLength: 128 }),
+    celsius: Celsius({ description: "Main (package or SoC) temperature." }),
+    max: Type.Object(
+      { celsius: Celsius({ description: "the hottest input of the sensor" }) },
+      { additionalProperties: false },
+    ),
+    sensor: Keyword({
+      description:
+        'Where the reading came from, e.g. "coretemp", "k10temp", "thermal_zone0", "systeminformation".',
+      maxLength: 128,
+    }),
   },
   { additionalProperties: false },
 );
@@ -105,13 +138,21 @@ export const TemperatureFields = Type.Object(
 export const TemperatureSensorFields = Entities(
   Type.Object(
     {
-      /** The input within the host: `hwmon1/temp2`, `thermal_zone0`. */
-      id: Keyword({ minLength: 1, maxLength: 128 }),
-      /** The hwmon device's name or the thermal zone's type: `coretemp`, `k10temp`, `cpu-thermal`. */
-      chip: Keyword({ maxLength: 128 }),
+      id: Keyword({
+        description: "The input within the host: `hwmon1/temp2`, `thermal_zone0`.",
+        minLength: 1,
+        maxLength: 128,
+      }),
+      chip: Keyword({
+        description:
+          "The hwmon device's name or the thermal zone's type: `coretemp`, `k10temp`, `cpu-thermal`.",
+        maxLength: 128,
+      }),
       /** The input's label where the driver gives one: `Package id 0`, `Core 3`, `Tctl`. */
-      label: Type.Optional(Keyword({ maxLength: 128 })),
-      celsius: Celsius(),
+      label: Type.Optional(
+        Keyword({ description: "the input's label: `Package id 0`, `Core 3`, `Tctl`", maxLength: 128 }),
+      ),
+      celsius: Celsius({ description: "that input's temperature" }),
     },
     { additionalProperties: false },
   ),
@@ -119,7 +160,11 @@ export const TemperatureSensorFields = Entities(
   256,
 );
 
-const used = () => Type.Object({ bytes: Bytes(), pct: Fraction() }, { additionalProperties: false });
+const used = (bytes: string, fraction: string) =>
+  Type.Object(
+    { bytes: Bytes({ description: bytes }), pct: Fraction({ description: fraction }) },
+    { additionalProperties: false },
+  );
 
 /**
  * Memory as Metricbeat's memory metricset reports it (elastic-agent-system-metrics
@@ -128,27 +173,32 @@ const used = () => Type.Object({ bytes: Bytes(), pct: Fraction() }, { additional
  */
 export const MemoryFields = Type.Object(
   {
-    total: Bytes(),
-    /** Free memory: MemFree, not counting page cache and reclaimable buffers. */
-    free: Bytes(),
+    total: Bytes({ description: "all memory (MemTotal)" }),
+    free: Bytes({ description: "Free memory: MemFree, not counting page cache and reclaimable buffers." }),
     /** total − free (Metricbeat's used.bytes: includes page cache). */
-    used: used(),
+    used: used("total − free: page cache counts as used", "used.bytes ÷ total"),
     actual: Type.Object(
       {
-        /** Available memory: MemAvailable, or MemFree + Buffers + Cached on kernels before 3.14. */
-        free: Bytes(),
+        free: Bytes({
+          description:
+            "Available memory: MemAvailable, or MemFree + Buffers + Cached on kernels before 3.14.",
+        }),
         /** total − available: memory the system cannot give back. */
-        used: used(),
+        used: used("total − available: memory the system cannot give back", "actual.used.bytes ÷ total"),
       },
       { additionalProperties: false },
     ),
     swap: Type.Object(
       {
-        total: Bytes(),
-        free: Bytes(),
-        /** SwapTotal − SwapFree; `pct` is absent on a host without swap, as in Metricbeat. */
+        total: Bytes({ description: "swap space (SwapTotal)" }),
+        free: Bytes({ description: "unused swap (SwapFree)" }),
         used: Type.Object(
-          { bytes: Bytes(), pct: Type.Optional(Fraction()) },
+          {
+            bytes: Bytes({ description: "SwapTotal − SwapFree" }),
+            pct: Type.Optional(
+              Fraction({ description: "used.bytes ÷ total; absent on a host without swap" }),
+            ),
+          },
           { additionalProperties: false },
         ),
       },
@@ -164,21 +214,25 @@ export const MemoryFields = Type.Object(
  */
 export const FilesystemItem = Type.Object(
   {
-    mount_point: Keyword({ minLength: 1, maxLength: 256 }),
-    /** The mount's source, e.g. `/dev/sda1` or `/dev/mmcblk0p2`. */
-    device_name: Keyword({ maxLength: 128 }),
-    /** The filesystem type, e.g. `ext4`, `xfs`, `vfat`. */
-    type: Keyword({ maxLength: 32 }),
-    total: Bytes(),
-    /** Free blocks, including those reserved for root (f_bfree). */
-    free: Bytes(),
-    /** Blocks an unprivileged user can still allocate (f_bavail). */
-    available: Bytes(),
+    mount_point: Keyword({ description: "where it is mounted", minLength: 1, maxLength: 256 }),
+    device_name: Keyword({
+      description: "The mount's source, e.g. `/dev/sda1` or `/dev/mmcblk0p2`.",
+      maxLength: 128,
+    }),
+    type: Keyword({ description: "The filesystem type, e.g. `ext4`, `xfs`, `vfat`.", maxLength: 32 }),
+    total: Bytes({ description: "the filesystem's size" }),
+    free: Bytes({ description: "Free blocks, including those reserved for root (f_bfree)." }),
+    available: Bytes({ description: "Blocks an unprivileged user can still allocate (f_bavail)." }),
     /** `bytes`: total − free; `pct`: bytes ÷ (bytes + available), Metricbeat's (and df's) use %. */
-    used: Type.Object({ bytes: Bytes(), pct: Fraction() }, { additionalProperties: false }),
-    /** Inodes: all, and free. */
-    files: Long(),
-    free_files: Long(),
+    used: Type.Object(
+      {
+        bytes: Bytes({ description: "total − free" }),
+        pct: Fraction({ description: "used.bytes ÷ (used.bytes + available): Metricbeat's and df's use %" }),
+      },
+      { additionalProperties: false },
+    ),
+    files: Long({ description: "inodes (0 on vfat, which has none)" }, "gauge"),
+    free_files: Long({ description: "free inodes" }, "gauge"),
   },
   { additionalProperties: false },
 );
@@ -186,9 +240,15 @@ export const FilesystemItem = Type.Object(
 /** Every real filesystem of the host, one entity per mount point (bounded so a sample fits its 16 KiB). */
 export const FilesystemFields = Entities(FilesystemItem, "mount_point", 20);
 
-const counters = () =>
+/** Cumulative counters since the interface appeared (Metricbeat's), or their change over a period. */
+const counters = (kind: "counter" | "gauge", over: string) =>
   Type.Object(
-    { bytes: Bytes(), packets: Long(), errors: Long(), dropped: Long() },
+    {
+      bytes: Long({ description: `bytes ${over}` }, kind),
+      packets: Long({ description: `packets ${over}` }, kind),
+      errors: Long({ description: `errors ${over}` }, kind),
+      dropped: Long({ description: `packets dropped ${over}` }, kind),
+    },
     { additionalProperties: false },
   );
 
@@ -200,12 +260,16 @@ const counters = () =>
  */
 export const NetworkItem = Type.Object(
   {
-    name: Keyword({ minLength: 1, maxLength: 15 }),
-    in: counters(),
-    out: counters(),
+    name: Keyword({ description: "the interface, e.g. `eth0`, `wlan0`", minLength: 1, maxLength: 15 }),
+    in: counters("counter", "received since the interface appeared"),
+    out: counters("counter", "sent since the interface appeared"),
     period: Type.Optional(
       Type.Object(
-        { ms: Long({ minimum: 1 }), in: counters(), out: counters() },
+        {
+          ms: Millis({ minimum: 1, description: "the interval the period's changes are over" }),
+          in: counters("gauge", "received over the period"),
+          out: counters("gauge", "sent over the period"),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -251,7 +315,7 @@ type HostSchema<M extends MetricName> = M extends keyof typeof METRIC_HOST
   ? (typeof METRIC_HOST)[M]
   : typeof Host;
 
-/** The payload schema of `telemetry/v1/<host>/<metric>`, per metric. */
+/** The payload schema of `telemetry/v2/<host>/<metric>`, per metric. */
 export const METRIC_SCHEMAS = Object.fromEntries(
   METRIC_NAMES.map((metric) => [
     metric,

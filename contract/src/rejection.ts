@@ -5,7 +5,9 @@
  * dead letter's `error.message`.
  */
 export const REJECTION_REASONS = {
-  bad_topic: "the topic is not telemetry/v1/<host>/<metric>, or its host level is not a host name",
+  bad_topic: "the topic is not telemetry/v2/<host>/<metric>, or its host level is not a host name",
+  retired_version:
+    "the topic is telemetry/v1/…, the contract's previous version: the agent on that host needs upgrading",
   oversized: "the payload is larger than the contract allows",
   unknown_metric: "the topic's last level is neither a metric the contract knows nor status",
   not_json: "the payload is not JSON",

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import ajvFormats from "ajv-formats";
 import { visit } from "jsonc-parser";
-import { ENTITY_KEY, ES_TYPE } from "./fields.ts";
+import { ENTITY_KEY, ES_DIMENSION, ES_METRIC, ES_TYPE, UNIT } from "./fields.ts";
 import { METRIC_SCHEMAS, entityKeyOf, isMetricName, type MetricName, type Sample } from "./metrics.ts";
 import { MAX_CLOCK_SKEW_MS, MAX_MESSAGE_AGE_MS, type RejectionReason } from "./rejection.ts";
 import { StatusMessage } from "./status.ts";
@@ -26,6 +26,9 @@ function validatorFor(kind: string): ValidateFunction | undefined {
     const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
     ajv.addKeyword({ keyword: ES_TYPE, schemaType: "string" });
     ajv.addKeyword({ keyword: ENTITY_KEY, schemaType: "string" });
+    ajv.addKeyword({ keyword: ES_METRIC, schemaType: "string" });
+    ajv.addKeyword({ keyword: ES_DIMENSION, schemaType: "boolean" });
+    ajv.addKeyword({ keyword: UNIT, schemaType: "string" });
     // ajv-formats is CommonJS: its plugin is the `default` of the module object.
     ajvFormats.default(ajv, { mode: "full", formats: ["date-time"] });
     validators = new Map<string, ValidateFunction>(
@@ -74,7 +77,10 @@ export function decodeMessage(
   options: DecodeOptions = {},
 ): Decoded {
   const parsed = parseTopic(topic);
-  if (!parsed.ok) return reject("bad_topic", parsed.reason);
+  if (!parsed.ok) {
+    if (!parsed.retired) return reject("bad_topic", parsed.reason);
+    return { ...reject("retired_version", parsed.reason), ...parsed.retired };
+  }
   const { host, kind } = parsed;
   const refuse = (code: RejectionReason, detail: string): Rejected => ({
     ...reject(code, detail),

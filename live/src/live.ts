@@ -1,6 +1,6 @@
 // telemetry-live, wired:
 //
-//   MQTT telemetry/v1/+/+ (QoS 0, clean session, retained statuses)
+//   MQTT telemetry/v2/+/+ (QoS 0, clean session, retained statuses)
 //     │ decodeMessage (the contract) → Fleet: latest state + a ring per host and column
 //     ▼
 //   every push interval: refresh (silent, hot, urgency order, summary)

@@ -139,7 +139,11 @@ describe("filesystem and network from a real agent, through the ingest, in Elast
       files: 10,
       free_files: 5,
     });
-    const origin = { host: { name: twice }, agent: { type: "telemetry-agent", version: "test" } };
+    const origin = {
+      host: { name: twice },
+      agent: { type: "telemetry-agent", version: "test" },
+      periodMs: 10_000,
+    };
     const message = sampleMessage("filesystem", origin, [disk("/dev/sda1"), disk("/dev/sdb1")]);
     const client = await mqtt.connectAsync(broker.url, { clientId: uniqueName("dup"), protocolVersion: 5 });
     try {

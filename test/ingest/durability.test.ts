@@ -165,7 +165,7 @@ describe("telemetry-ingest when things fail", () => {
         "@timestamp": new Date().toISOString(),
         host: { name: host, architecture: "x64" },
         agent: { type: "telemetry-agent", version: "test" },
-        event: { dataset: "telemetry.status" },
+        event: { module: "telemetry", dataset: "telemetry.status" },
         telemetry: { status: "online", interval: { ms: 10_000 }, sensors: {}, buffer: { dropped: 0 } },
       };
       await publisher.publishAsync(statusTopic(host), JSON.stringify(status), { qos: 1, retain: true });

@@ -79,7 +79,8 @@ export function loadSample(host: string, seq: number, base = Date.now()): string
     "@timestamp": new Date(base + seq).toISOString(),
     host: { name: host, architecture: "x64" },
     agent: { type: "telemetry-agent", version: "test" },
-    event: { dataset: "telemetry.load" },
+    event: { module: "telemetry", dataset: "telemetry.load" },
+    metricset: { name: "load", period: 10_000 },
     system: {
       load: {
         "1": seq % 7,

@@ -84,7 +84,10 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
     );
     assert.equal((mapping["@timestamp"] as { type: string }).type, "date");
     assert.equal(system.properties.load.properties["1"]?.type, "float");
-    assert.equal(system.properties.load.properties.cores?.type, "integer");
+    assert.equal(system.properties.load.properties.cores?.type, "long");
+    // Every document says when the ingest received it, beside the agent's moment of sampling.
+    const stamped = await es.count({ index: loadStream, query: { exists: { field: "event.ingested" } } });
+    assert.equal(stamped.count, 600);
     const byHost = await es.search({
       index: loadStream,
       size: 0,
@@ -149,7 +152,15 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
     const letters = await es.search({ index: deadLetters, size: 100, query: { match_all: {} } });
     const reasons = letters.hits.hits.map(
       (h) =>
-        h._source as { error: { message: string }; mqtt: { topic: string }; event: { original: string } },
+        h._source as {
+          error: { message: string };
+          mqtt: { topic: string };
+          event: { original: string; ingested: string };
+        },
+    );
+    assert.ok(
+      reasons.every((r) => !Number.isNaN(Date.parse(r.event.ingested))),
+      "every dead letter has event.ingested",
     );
     for (const [topic, payload, reason] of corpus) {
       const letter = reasons.find((r) => r.mqtt.topic === topic && reason.test(r.error.message));
@@ -217,7 +228,8 @@ describe("telemetry-ingest from MQTT to Elasticsearch", () => {
         "@timestamp": new Date(Date.now() - 10_000 + seq).toISOString(),
         host: { name: host, ...(architecture ? { architecture } : {}) },
         agent: { type: "telemetry-agent", version: "test" },
-        event: { dataset: "telemetry.temperature" },
+        event: { module: "telemetry", dataset: "telemetry.temperature" },
+        metricset: { name: "temperature", period: 10_000 },
         system: { temperature: { celsius: 50, max: { celsius: 52 }, sensor: "coretemp" } },
       });
     for (let seq = 1; seq <= 5; seq++)

@@ -91,7 +91,7 @@ function status(host: string, timestamp: string, state: "online" | "offline", in
       "@timestamp": timestamp,
       host: { name: host, architecture: "arm64" },
       agent,
-      event: { dataset: "telemetry.status" },
+      event: { module: "telemetry", dataset: "telemetry.status" },
       telemetry: {
         status: state,
         interval: { ms: intervalMs },
@@ -110,10 +110,11 @@ export function fleetMessages(start: number, fleet: HostScript[] = FLEET): Messa
       "@timestamp": at(start, i * STEP_MS),
       host: { name: h.host, architecture: "arm64" },
       agent,
-      event: { dataset: `telemetry.${metric}` },
+      event: { module: "telemetry", dataset: `telemetry.${metric}` },
+      metricset: { name: metric, period: h.intervalMs },
     });
     messages.push(status(h.host, at(start, -1000), "online", h.intervalMs));
-    const origin: Origin = { host: { name: h.host, architecture: "aarch64" }, agent };
+    const origin: Origin = { host: { name: h.host, architecture: "aarch64" }, agent, periodMs: h.intervalMs };
     const when = (i: number) => start + i * STEP_MS;
     h.cpu.forEach((busy, i) => {
       const idle = 1 - busy;

@@ -151,6 +151,13 @@ export const AGENT_OPTIONS = {
     env: "TELEMETRY_SYS_ROOT",
     default: "/sys",
   },
+  etcRoot: {
+    schema: Type.String({ minLength: 1 }),
+    description: "root of /etc, where the machine id (host.id) is read, as TELEMETRY_PROC_ROOT",
+    flag: false,
+    env: "TELEMETRY_ETC_ROOT",
+    default: "/etc",
+  },
   logLevel: {
     schema: LogLevel(),
     description: "fatal, error, warn, info, debug or trace",

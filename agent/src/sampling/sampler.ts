@@ -19,6 +19,8 @@ export interface SampleMessage {
 
 export interface SamplerOptions {
   host: string;
+  /** ECS host.id: the machine id, where the host has one. */
+  hostId?: string | undefined;
   intervalMs: number;
   jitterMs: number;
   /**
@@ -131,8 +133,13 @@ export class Sampler {
 
   private origin(): Origin {
     return {
-      host: { name: this.options.host, architecture: machine() },
+      host: {
+        name: this.options.host,
+        ...(this.options.hostId ? { id: this.options.hostId } : {}),
+        architecture: machine(),
+      },
       agent: { type: "telemetry-agent", version: AGENT_VERSION },
+      periodMs: this.options.intervalMs,
     };
   }
 }

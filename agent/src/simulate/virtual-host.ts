@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   CPU_STATES,
   METRIC_NAMES,
@@ -75,12 +76,15 @@ export class VirtualHost {
   private readonly interfaces: VirtualInterfaces;
   private now = 0;
   offlineUntil = 0;
+  /** A machine id of the host's own, the same for the same name (32 hex digits, as /etc/machine-id). */
+  private readonly machineId: string;
 
   constructor(
     readonly name: string,
     seed: number,
   ) {
     this.random = seededRandom(seed);
+    this.machineId = createHash("sha256").update(name).digest("hex").slice(0, 32);
     this.profile = PROFILES[Math.floor(this.random() * PROFILES.length)]!;
     this.base = 0.05 + this.random() * 0.6;
     this.period = 300_000 + this.random() * 3_300_000;
@@ -118,10 +122,11 @@ export class VirtualHost {
     );
   }
 
-  private origin(): Origin {
+  private origin(intervalMs: number): Origin {
     return {
-      host: { name: this.name, architecture: this.profile.arch },
+      host: { name: this.name, id: this.machineId, architecture: this.profile.arch },
       agent: { type: "telemetry-simulator", version: AGENT_VERSION },
+      periodMs: intervalMs,
     };
   }
 
@@ -246,7 +251,7 @@ export class VirtualHost {
     const out: PendingMessage[] = [];
     for (const metric of METRIC_NAMES) {
       const fields = this.fields(metric);
-      if (fields !== undefined) out.push(...sampleMessages(metric, this.origin(), fields, now));
+      if (fields !== undefined) out.push(...sampleMessages(metric, this.origin(intervalMs), fields, now));
     }
     return out;
   }
@@ -261,7 +266,7 @@ export class VirtualHost {
     );
     return statusWireMessage(
       status(
-        this.origin(),
+        this.origin(intervalMs),
         { status: state, interval: { ms: intervalMs }, sensors, buffer: { dropped: 0 } },
         now,
       ),

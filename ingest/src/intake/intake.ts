@@ -1,6 +1,6 @@
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import type { Logger } from "pino";
-import { SUBSCRIPTION, decodeMessage } from "@cluster-telemetry/contract";
+import { RETIRED_SUBSCRIPTION, SUBSCRIPTION, decodeMessage } from "@cluster-telemetry/contract";
 import { mqttClientOptions } from "@cluster-telemetry/contract/config";
 import type { IngestConfig } from "../config/ingest-config.ts";
 import { deadLetterDocument, sampleDocuments, type IndexedDocument } from "../documents.ts";
@@ -124,7 +124,11 @@ export class Intake {
       );
     };
     let lastError: Error | undefined;
-    const filter = c.shareGroup ? `$share/${c.shareGroup}/${SUBSCRIPTION}` : SUBSCRIPTION;
+    // The retired version too, for one release: an agent not yet upgraded gets dead letters that
+    // say so (retired_version), where without the subscription its samples would vanish unseen.
+    const filters = [SUBSCRIPTION, RETIRED_SUBSCRIPTION].map((f) =>
+      c.shareGroup ? `$share/${c.shareGroup}/${f}` : f,
+    );
     client.on("connect", (connack) => {
       lastError = undefined;
       this.deps.backends?.reachable("broker");
@@ -136,7 +140,7 @@ export class Intake {
       // reconnecting to its session the ingest would otherwise take every host's status again.
       // Retain As Published: a sample a node published retained is seen as such, and refused.
       const options = c.mqttVersion === 5 ? { qos: 1 as const, rh: 1, rap: true } : { qos: 1 as const };
-      client.subscribe(filter, options, (error) => {
+      client.subscribe(filters, options, (error) => {
         if (error) this.deps.log.error({ event: "subscribe_failed", err: error.message }, "subscribe failed");
       });
     });

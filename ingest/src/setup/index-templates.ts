@@ -1,5 +1,8 @@
 import type { TSchema } from "@sinclair/typebox";
 import {
+  ENTITY_KEY,
+  ES_DIMENSION,
+  ES_METRIC,
   ES_TYPE,
   METRIC_SCHEMAS,
   STATUS_LEVEL,
@@ -55,12 +58,35 @@ type Mapping = Record<string, unknown>;
  */
 export const DEAD_LETTER_TEXT_LIMIT = 1024;
 
-/** The mapping of one schema node: objects recurse, arrays take their items' type, leaves their x-es-type. */
+/**
+ * The mapping of one schema node: objects recurse, arrays take their items' type, leaves their
+ * x-es-type, with the time-series parameters the Elastic `system` integration declares: gauges and
+ * counters as `time_series_metric`, the host name and each per-entity metric's key as
+ * `time_series_dimension`. Standard data streams accept and keep them; they make a switch to
+ * `index.mode: time_series` a settings change, and tell Kibana how each field aggregates.
+ */
 export function mappingOf(schema: TSchema): Mapping | undefined {
-  const esType = (schema as Record<string, unknown>)[ES_TYPE];
-  if (typeof esType === "string")
-    return esType === "date" ? { type: "date", format: "strict_date_optional_time" } : { type: esType };
-  if (schema.type === "array" && schema.items) return mappingOf(schema.items as TSchema);
+  const node = schema as Record<string, unknown>;
+  const esType = node[ES_TYPE];
+  if (typeof esType === "string") {
+    const mapping: Mapping =
+      esType === "date" ? { type: "date", format: "strict_date_optional_time" } : { type: esType };
+    if (typeof node[ES_METRIC] === "string") mapping.time_series_metric = node[ES_METRIC];
+    if (node[ES_DIMENSION] === true) mapping.time_series_dimension = true;
+    return mapping;
+  }
+  if (schema.type === "array" && schema.items) {
+    const items = mappingOf(schema.items as TSchema);
+    const key = node[ENTITY_KEY];
+    const keyField = (items?.properties as Record<string, Mapping> | undefined)?.[key as string];
+    // An entity's key tells its series from its siblings' on the same host, as host.name tells hosts apart.
+    // A field is a dimension or a metric, never both: the key names the entity, it measures nothing.
+    if (typeof key === "string" && keyField) {
+      delete keyField.time_series_metric;
+      keyField.time_series_dimension = true;
+    }
+    return items;
+  }
   if (schema.type === "object" && schema.properties) {
     const properties: Record<string, Mapping> = {};
     for (const [key, child] of Object.entries(schema.properties as Record<string, TSchema>)) {
@@ -79,6 +105,7 @@ const DEAD_LETTER_MAPPINGS = {
     host: { properties: { name: { type: "keyword" } } },
     event: {
       properties: {
+        module: { type: "keyword" },
         dataset: { type: "keyword" },
         kind: { type: "keyword" },
         original: { type: "keyword", index: false, doc_values: false },
@@ -96,9 +123,8 @@ const DEAD_LETTER_MAPPINGS = {
 };
 
 /**
- * Status documents also carry `event.ingested`, set by the ingest (see documents.ts). Every
- * telemetry data stream maps it: a dashboard sorts status values by it over `metrics-telemetry.*`,
- * and a sort on a field some of those indices do not map fails their shards.
+ * Every document also carries `event.ingested`, set by the ingest (see documents.ts), which is not
+ * part of the wire contract: an agent does not send it.
  */
 function withIngested(properties: Mapping): Mapping {
   const event = properties.event as { properties: Mapping };

@@ -149,7 +149,7 @@ describe("the agent's configuration", () => {
       .filter((l) => l.startsWith('{"topic"'));
     assert.deepEqual(
       lines.map((l) => (JSON.parse(l) as { topic: string }).topic),
-      ["telemetry/v1/once-host/cpu", "telemetry/v1/once-host/load", "telemetry/v1/once-host/memory"],
+      ["telemetry/v2/once-host/cpu", "telemetry/v2/once-host/load", "telemetry/v2/once-host/memory"],
     );
   });
 });

@@ -28,12 +28,14 @@ const base = {
 };
 const load = {
   ...base,
-  event: { dataset: "telemetry.load" },
+  event: { module: "telemetry", dataset: "telemetry.load" },
+  metricset: { name: "load", period: 10_000 },
   system: { load: { "1": 0.5, "5": 0.4, "15": 0.3, cores: 4, norm: { "1": 0.125, "5": 0.1, "15": 0.075 } } },
 };
 const temperature = {
   ...base,
-  event: { dataset: "telemetry.temperature" },
+  event: { module: "telemetry", dataset: "telemetry.temperature" },
+  metricset: { name: "temperature", period: 10_000 },
   system: { temperature: { celsius: 48.3, max: { celsius: 48.3 }, sensor: "thermal_zone0" } },
 };
 const memory = {
@@ -45,7 +47,7 @@ const memory = {
 };
 const status = {
   ...base,
-  event: { dataset: "telemetry.status" },
+  event: { module: "telemetry", dataset: "telemetry.status" },
   telemetry: {
     status: "online",
     interval: { ms: 10_000 },
@@ -247,7 +249,8 @@ describe("decodeMessage", () => {
       sampleTopic("node-1", "memory"),
       JSON.stringify({
         ...base,
-        event: { dataset: "telemetry.memory" },
+        event: { module: "telemetry", dataset: "telemetry.memory" },
+        metricset: { name: "memory", period: 10_000 },
         system: { memory: { ...memory, total: 9223372036854775808 } },
       }),
       "integer_out_of_range",
@@ -258,7 +261,8 @@ describe("decodeMessage", () => {
       sampleTopic("node-1", "memory"),
       JSON.stringify({
         ...base,
-        event: { dataset: "telemetry.memory" },
+        event: { module: "telemetry", dataset: "telemetry.memory" },
+        metricset: { name: "memory", period: 10_000 },
         system: { memory: { ...memory, total: -1 } },
       }),
       "integer_out_of_range",
@@ -283,7 +287,8 @@ describe("decodeMessage", () => {
       sampleTopic("node-1", "core"),
       JSON.stringify({
         ...base,
-        event: { dataset: "telemetry.core" },
+        event: { module: "telemetry", dataset: "telemetry.core" },
+        metricset: { name: "core", period: 10_000 },
         system: {
           core: [
             {
@@ -324,7 +329,7 @@ describe("decodeMessage", () => {
       `${TOPIC_ROOT}/node-1/load/x`,
       JSON.stringify(load),
       "bad_topic",
-      /is not telemetry\/v1\/<host>\/<metric>/,
+      /is not telemetry\/v2\/<host>\/<metric>/,
     ],
   ];
   for (const [what, topic, payload, code, detail] of rejects) {
@@ -404,6 +409,7 @@ describe("the per-entity metrics", () => {
     const origin = {
       host: { name: "h".repeat(253), architecture: "x".repeat(64) },
       agent: { type: "x".repeat(64), version: "x".repeat(64) },
+      periodMs: 3_600_000,
     };
     const at = Date.now();
     for (const metric of entityMetrics) {
@@ -438,7 +444,11 @@ describe("the per-entity metrics", () => {
   });
 
   it("keep a sample that fits in one message", () => {
-    const origin = { host: { name: "small" }, agent: { type: "telemetry-agent", version: "test" } };
+    const origin = {
+      host: { name: "small" },
+      agent: { type: "telemetry-agent", version: "test" },
+      periodMs: 10_000,
+    };
     const cores = [0, 1, 2, 3].map((id) => ({ ...(largest(coreItem()) as object), id }));
     assert.equal(sampleMessages("core", origin, cores as never).length, 1);
   });

@@ -4,7 +4,11 @@ import { METRIC_NAMES, decodeMessage, entityKeyOf, sampleMessage } from "@cluste
 import { syntheticFields } from "../../../agent/src/simulate/synthetic-fields.ts";
 import { seededRandom } from "../../../agent/src/simulate/virtual-host.ts";
 
-const origin = { host: { name: "synthetic" }, agent: { type: "telemetry-simulator", version: "test" } };
+const origin = {
+  host: { name: "synthetic" },
+  agent: { type: "telemetry-simulator", version: "test" },
+  periodMs: 10_000,
+};
 
 describe("values drawn from a metric's schema", () => {
   it("are a valid sample of every metric of the contract, whatever the seed", () => {

@@ -3,7 +3,14 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from "mqtt";
-import { METRIC_NAMES, sampleTopic, STATUS_LEVEL, TOPIC_ROOT } from "@cluster-telemetry/contract";
+import {
+  METRIC_NAMES,
+  RETIRED_LEVELS,
+  RETIRED_TOPIC_ROOT,
+  sampleTopic,
+  STATUS_LEVEL,
+  TOPIC_ROOT,
+} from "@cluster-telemetry/contract";
 import { VirtualHost } from "../../../agent/src/simulate/virtual-host.ts";
 import { INGEST_USER, startSecureBroker, type SecureBroker } from "@cluster-telemetry/dev-stack";
 import { waitFor } from "@cluster-telemetry/dev-stack";
@@ -62,14 +69,17 @@ describe("the deployment's broker limits (deploy/mosquitto)", () => {
     await broker?.service.process.stop();
   });
 
-  it("grants a node exactly the contract's metric topics and its status, one level under its host", () => {
+  it("grants a node exactly the contract's metric topics and its status, one level under its host, and the retired version's", () => {
     const granted = readFileSync(join(deployDir, "acl"), "utf8")
       .split("\n")
       .filter((line) => line.startsWith("pattern write "))
       .map((line) => line.slice("pattern write ".length));
     assert.deepEqual(
       granted.sort(),
-      [...METRIC_NAMES, STATUS_LEVEL].map((level) => `${TOPIC_ROOT}/%u/${level}`).sort(),
+      [
+        ...[...METRIC_NAMES, STATUS_LEVEL].map((level) => `${TOPIC_ROOT}/%u/${level}`),
+        ...RETIRED_LEVELS.map((level) => `${RETIRED_TOPIC_ROOT}/%u/${level}`),
+      ].sort(),
     );
   });
 

@@ -1,4 +1,9 @@
-import { sampleTopic, TOPIC_ROOT, type RejectionReason } from "@cluster-telemetry/contract";
+import {
+  RETIRED_TOPIC_ROOT,
+  sampleTopic,
+  TOPIC_ROOT,
+  type RejectionReason,
+} from "@cluster-telemetry/contract";
 
 /**
  * What careless and hostile publishers send: every case is one MQTT message on a topic of its own
@@ -27,7 +32,8 @@ export function loadMessage(host: string, now: number): Record<string, unknown> 
     "@timestamp": iso(now),
     host: { name: host, architecture: "x64" },
     agent: { type: "telemetry-agent", version: "0.1.0" },
-    event: { dataset: "telemetry.load" },
+    event: { module: "telemetry", dataset: "telemetry.load" },
+    metricset: { name: "load", period: 10_000 },
     system: {
       load: { "1": 0.5, "5": 0.4, "15": 0.3, cores: 4, norm: { "1": 0.125, "5": 0.1, "15": 0.075 } },
     },
@@ -40,7 +46,8 @@ export function cpuMessage(host: string, now: number): Record<string, unknown> {
     "@timestamp": iso(now),
     host: { name: host, cpu: { usage: 0.2 } },
     agent: { type: "telemetry-agent", version: "0.1.0" },
-    event: { dataset: "telemetry.cpu" },
+    event: { module: "telemetry", dataset: "telemetry.cpu" },
+    metricset: { name: "cpu", period: 10_000 },
     system: {
       cpu: {
         cores: 2,
@@ -85,7 +92,8 @@ export function memoryMessage(host: string, now: number): Record<string, unknown
     "@timestamp": iso(now),
     host: { name: host },
     agent: { type: "telemetry-agent", version: "0.1.0" },
-    event: { dataset: "telemetry.memory" },
+    event: { module: "telemetry", dataset: "telemetry.memory" },
+    metricset: { name: "memory", period: 10_000 },
     system: {
       memory: {
         total: 8e9,
@@ -103,7 +111,8 @@ export function temperatureMessage(host: string, now: number): Record<string, un
     "@timestamp": iso(now),
     host: { name: host },
     agent: { type: "telemetry-agent", version: "0.1.0" },
-    event: { dataset: "telemetry.temperature" },
+    event: { module: "telemetry", dataset: "telemetry.temperature" },
+    metricset: { name: "temperature", period: 10_000 },
     system: { temperature: { celsius: 51.5, max: { celsius: 55 }, sensor: "coretemp" } },
   };
 }
@@ -113,7 +122,7 @@ export function statusMessage(host: string, now: number): Record<string, unknown
     "@timestamp": iso(now),
     host: { name: host },
     agent: { type: "telemetry-agent", version: "0.1.0" },
-    event: { dataset: "telemetry.status" },
+    event: { module: "telemetry", dataset: "telemetry.status" },
     telemetry: {
       status: "online",
       interval: { ms: 10_000 },
@@ -172,12 +181,12 @@ function onTopic(name: string, code: RejectionReason, topic: (id: string) => str
 }
 
 const DAY = 24 * 3600_000;
-/** The longest topic an MQTT string can hold (65,535 bytes) under telemetry/v1/<level>/load. */
+/** The longest topic an MQTT string can hold (65,535 bytes) under telemetry/v2/<level>/load. */
 const longestLevel = (id: string, rest: string) =>
   `${id}-${"x".repeat(65_535 - `${TOPIC_ROOT}/`.length - id.length - 1 - rest.length - 1)}`;
 
 export const BAD_INPUTS: BadInput[] = [
-  // Topics (the subscription telemetry/v1/+/+ lets through any two levels).
+  // Topics (the subscription <root>/+/+ lets through any two levels).
   onTopic("a host level with a space", "bad_topic", (id) => sampleTopic(`${id} x`, "load")),
   onTopic("a host level starting with a dot", "bad_topic", (id) => sampleTopic(`.${id}`, "load")),
   onTopic("a host level with a non-ASCII letter", "bad_topic", (id) => sampleTopic(`${id}-nöde`, "load")),
@@ -189,6 +198,17 @@ export const BAD_INPUTS: BadInput[] = [
     sampleTopic(longestLevel(id, "load"), "load"),
   ),
   onTopic("an empty host level", "bad_topic", () => sampleTopic("", "load")),
+  // The retired version: an agent not upgraded yet, told apart from a broken one.
+  onTopic(
+    "a sample on the retired version 1's topic",
+    "retired_version",
+    (id) => `${RETIRED_TOPIC_ROOT}/${id}/load`,
+  ),
+  onTopic(
+    "a version 1 topic with a bad host level",
+    "bad_topic",
+    (id) => `${RETIRED_TOPIC_ROOT}/${id} x/load`,
+  ),
   // Metric levels.
   onTopic("an unknown metric", "unknown_metric", (id) => sampleTopic(id, "disk")),
   onTopic("a metric in capitals", "unknown_metric", (id) => sampleTopic(id, "CPU")),

@@ -24,6 +24,8 @@ export interface WireMessage {
   topic: string;
   payload: Buffer;
   retain?: boolean;
+  /** How many Elasticsearch documents the ingest makes of it: one per entity, else one. */
+  documents: number;
 }
 
 const iso = (at: number | Date) => new Date(at).toISOString();
@@ -80,6 +82,7 @@ export function sampleMessage<M extends MetricName>(
   return {
     topic: sampleTopic(origin.host.name, metric),
     payload: Buffer.from(JSON.stringify(sample(metric, origin, fields, at))),
+    documents: Array.isArray(fields) && entityKeyOf(metric) !== undefined ? fields.length : 1,
   };
 }
 
@@ -128,6 +131,7 @@ export function statusWireMessage(message: StatusMessage): WireMessage {
     topic: statusTopic(message.host.name),
     payload: Buffer.from(JSON.stringify(message)),
     retain: true,
+    documents: 1,
   };
 }
 

@@ -107,14 +107,17 @@ async function main(): Promise<void> {
   log(
     `fleet done: published ${summary.published}, acked ${summary.acked}, failed ${summary.failed}, pending ${summary.pending}`,
   );
-  const indexed = await drained(s, ingest.metricsUrl, namespace, summary.acked, 600_000);
+  // Documents, not messages: a per-entity sample is one document per entity.
+  const documents = summary.ackedDocuments;
+  const indexed = await drained(s, ingest.metricsUrl, namespace, documents, 600_000);
   const m = await scrape(ingest.metricsUrl);
-  const lost = Math.max(0, summary.acked - indexed);
-  const extra = Math.max(0, indexed - summary.acked);
+  const lost = Math.max(0, documents - indexed);
+  const extra = Math.max(0, indexed - documents);
   console.log("");
   console.log("| figure | count |");
   console.log("| --- | ---: |");
   console.log(`| samples and statuses the broker acknowledged | ${summary.acked} |`);
+  console.log(`| documents they make (one per entity) | ${documents} |`);
   console.log(`| documents indexed | ${indexed} |`);
   console.log(`| lost (acknowledged, not indexed) | ${lost} |`);
   console.log(`| extra (indexed more than once, or never acknowledged) | ${extra} |`);

@@ -4,6 +4,8 @@ export interface PendingMessage {
   payload: Buffer;
   /** Status messages are retained; samples never are. */
   retain?: boolean;
+  /** Elasticsearch documents the ingest makes of it (one per entity); counted by benches. */
+  documents?: number;
 }
 
 /**

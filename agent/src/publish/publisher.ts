@@ -11,6 +11,8 @@ const IN_FLIGHT = 64;
 
 export interface PublisherCounters {
   published: number;
+  /** Elasticsearch documents the published messages make (one per entity of a per-entity sample). */
+  publishedDocuments: number;
   refused: number;
   oversized: number;
 }
@@ -21,7 +23,7 @@ export interface PublisherCounters {
  */
 export class Publisher {
   readonly buffer: MessageBuffer;
-  readonly counters: PublisherCounters = { published: 0, refused: 0, oversized: 0 };
+  readonly counters: PublisherCounters = { published: 0, publishedDocuments: 0, refused: 0, oversized: 0 };
   private client: MqttClient | undefined;
   private draining = false;
   private failures = 0;
@@ -148,6 +150,7 @@ export class Publisher {
         results.forEach((result, i) => {
           if (result.status === "fulfilled") {
             this.counters.published += 1;
+            this.counters.publishedDocuments += batch[i]!.documents ?? 1;
             return;
           }
           const reasonCode = (result.reason as { code?: number }).code;

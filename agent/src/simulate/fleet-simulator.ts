@@ -26,6 +26,8 @@ export interface SimulationSummary {
   published: number;
   /** Messages the broker acknowledged (PUBACK). */
   acked: number;
+  /** The Elasticsearch documents those messages make: one per entity of a per-entity sample. */
+  ackedDocuments: number;
   /** Refused by the broker (MQTT 5 reason code) or dropped from a full buffer. */
   failed: number;
   /** Still waiting for the broker when the run ended. */
@@ -146,6 +148,7 @@ export class FleetSimulator {
   summary(): SimulationSummary {
     const seconds = Math.max(0.001, (Date.now() - this.started) / 1000);
     const acked = this.publishers.reduce((n, p) => n + p.counters.published, 0);
+    const ackedDocuments = this.publishers.reduce((n, p) => n + p.counters.publishedDocuments, 0);
     const refused = this.publishers.reduce((n, p) => n + p.counters.refused + p.buffer.dropped, 0);
     const pending = this.publishers.reduce((n, p) => n + p.buffer.size, 0);
     const elu = performance.eventLoopUtilization(this.elu).utilization;
@@ -166,6 +169,7 @@ export class FleetSimulator {
       seconds: Math.round(seconds * 10) / 10,
       published: this.produced,
       acked,
+      ackedDocuments,
       failed: refused,
       pending,
       producedPerSecond: Math.round(producedPerSecond),
@@ -183,7 +187,8 @@ export class FleetSimulator {
     this.timer = undefined;
     const summary = this.summary();
     await Promise.all(this.publishers.map((p) => p.stop(drainMs)));
-    const final = { ...summary, acked: this.summary().acked, pending: this.summary().pending };
+    const { acked, ackedDocuments, pending } = this.summary();
+    const final = { ...summary, acked, ackedDocuments, pending };
     this.log.info({ event: "simulation_finished", ...final }, "simulation finished");
     this.finished?.(final);
     return final;

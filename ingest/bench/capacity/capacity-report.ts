@@ -23,7 +23,7 @@ export interface CapacityFigures {
   bytesPerQueued: number;
   /** Disk per merged document, bytes. */
   disk: { standard: number; time_series: number };
-  /** Messages the broker acknowledged to publishers, and documents found indexed. */
+  /** Documents in the messages the broker acknowledged to publishers, and documents found indexed. */
   acknowledged: number;
   indexed: number;
 }
@@ -103,7 +103,7 @@ export function capacityReport(f: CapacityFigures, measuredOn: Date = new Date()
     ``,
     `## Zero loss, zero duplicates`,
     ``,
-    `${f.acknowledged} messages acknowledged by the broker, ${f.indexed} documents indexed (ids are sample identities, so a duplicate cannot add a document and a loss shows as a shortfall).`,
+    `${f.acknowledged} documents in the messages the broker acknowledged, ${f.indexed} documents indexed (ids are sample identities, so a duplicate cannot add a document and a loss shows as a shortfall).`,
     ``,
   ];
   return lines.join("\n");

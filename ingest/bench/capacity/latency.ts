@@ -7,7 +7,7 @@ import type { CapacityRun } from "./capacity-run.ts";
 export interface Latency {
   /** Probe samples published. */
   sent: number;
-  /** Messages the broker acknowledged to the loading fleet. */
+  /** Documents in the messages the broker acknowledged to the loading fleet. */
   acked: number;
   /** Publish-to-searchable, ms. */
   p50: number;
@@ -80,7 +80,7 @@ export async function latencyUnder(
   latencies.sort((a, b) => a - b);
   return {
     sent,
-    acked: summary.acked,
+    acked: summary.ackedDocuments,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     seen: latencies.length,

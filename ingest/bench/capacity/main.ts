@@ -57,7 +57,7 @@ async function redisBytesPerQueued(
   const mem1 = await redisMemory(s.redisClient);
   const depth1 = metric(await scrape(metricsUrl), "queue_depth");
   s.elasticsearch.process.resume();
-  acknowledged.count += (await queueFleet.summary).acked;
+  acknowledged.count += (await queueFleet.summary).ackedDocuments;
   return (mem1 - mem0) / Math.max(1, depth1 - depth0);
 }
 
@@ -79,7 +79,8 @@ async function main(): Promise<void> {
   // ramp would cost two to three times the CPU per document that the same documents cost later.
   // Warm it up first, so the pipeline and the direct loader meet the same warm node.
   await directLoad(s, options.warmupDocs, pids.elasticsearch, `warmup${run}`);
-  const acknowledged = { count: 0 }; // every message the broker acknowledged to a publisher
+  // The documents of every message the broker acknowledged to a publisher (one per entity).
+  const acknowledged = { count: 0 };
 
   // 1. The ramp.
   const ramp = await rampUntilBehind(ctx, ingest.metricsUrl, pids, options, acknowledged);

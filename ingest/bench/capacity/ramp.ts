@@ -66,7 +66,7 @@ export async function rampUntilBehind(
     const window = await measureWindow(s, metricsUrl, pids, stepSeconds - 7);
     const summary = await fleet.summary;
     delete pids.simulator;
-    acknowledged.count += summary.acked;
+    acknowledged.count += summary.ackedDocuments;
     const offered = summary.ackedPerSecond;
     const received = window.received / window.seconds;
     const indexed = window.indexed / window.seconds;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { METRIC_NAMES, sampleTopic } from "@cluster-telemetry/contract";
 import { ConfigError, ConfigExit, loadAgentConfig } from "../../../agent/src/config/agent-config.ts";
 import { spawnAgent } from "../agent-process.ts";
 
@@ -147,9 +148,13 @@ describe("the agent's configuration", () => {
       .output()
       .split("\n")
       .filter((l) => l.startsWith('{"topic"'));
+    // Every metric of the contract, in its order; the temperatures only where the machine has a sensor.
+    const sensorless = (m: string) => m === "temperature" || m === "temperature_sensor";
     assert.deepEqual(
-      lines.map((l) => (JSON.parse(l) as { topic: string }).topic),
-      ["telemetry/v2/once-host/cpu", "telemetry/v2/once-host/load", "telemetry/v2/once-host/memory"],
+      lines
+        .map((l) => (JSON.parse(l) as { topic: string }).topic)
+        .filter((t) => !sensorless(t.split("/")[3]!)),
+      METRIC_NAMES.filter((m) => !sensorless(m)).map((m) => sampleTopic("once-host", m)),
     );
   });
 });

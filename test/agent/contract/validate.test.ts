@@ -78,7 +78,8 @@ const disk = (mount_point: string) => ({
 const filesystems = (...mountPoints: string[]) =>
   JSON.stringify({
     ...base,
-    event: { dataset: "telemetry.filesystem" },
+    event: { module: "telemetry", dataset: "telemetry.filesystem" },
+    metricset: { name: "filesystem", period: 10_000 },
     system: { filesystem: mountPoints.map(disk) },
   });
 

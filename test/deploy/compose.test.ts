@@ -3,7 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { before, describe, it } from "node:test";
+import { envsOf } from "@cluster-telemetry/contract/config";
 import { ensureDebianBinary, which } from "@cluster-telemetry/dev-stack";
+import { INGEST_OPTIONS } from "../../ingest/src/config/ingest-options.ts";
+import { LIVE_OPTIONS } from "../../live/src/config/live-options.ts";
 import {
   BASE,
   ENV_EXAMPLE,
@@ -218,8 +221,7 @@ describe("deploy/docker-compose.yml", () => {
   });
 
   it("passes telemetry-live only settings its configuration reads", () => {
-    const source = readFileSync(join(root, "live/src/config/live-config.ts"), "utf8");
-    const known = new Set([...source.matchAll(/"([A-Z][A-Z0-9_]+)"/g)].map((m) => m[1]));
+    const known = new Set(Object.values(LIVE_OPTIONS).flatMap((spec) => envsOf(spec)));
     for (const key of Object.keys(base.services.live!.environment ?? {}))
       assert.ok(known.has(key), `telemetry-live reads ${key}`);
   });
@@ -290,8 +292,7 @@ describe("deploy/docker-compose.yml", () => {
   });
 
   it("passes the ingest only settings its configuration reads", () => {
-    const source = readFileSync(join(root, "ingest/src/config/ingest-config.ts"), "utf8");
-    const known = new Set([...source.matchAll(/"([A-Z][A-Z0-9_]+)"/g)].map((m) => m[1]));
+    const known = new Set(Object.values(INGEST_OPTIONS).flatMap((spec) => envsOf(spec)));
     for (const key of Object.keys(base.services.ingest!.environment ?? {}))
       assert.ok(known.has(key), `the ingest reads ${key}`);
   });

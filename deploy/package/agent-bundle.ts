@@ -44,6 +44,8 @@ export async function bundleAgent(options: AgentBundleOptions): Promise<Metafile
     metafile: true,
     legalComments: "none",
     logLevel: "warning",
+    // The package's version, which a build may set apart from the manifest's (--version).
+    define: { TELEMETRY_AGENT_BUILD_VERSION: JSON.stringify(options.version) },
     banner: {
       js: [
         "#!/usr/bin/node",

@@ -35,7 +35,7 @@ const MAINTAINER = "cluster-telemetry maintainers <maintainers@users.noreply.b-s
 export interface AgentPackageOptions {
   /** Directory the .deb and .tar.gz are written to. */
   outDir: string;
-  /** Debian version; the project's package.json version by default. */
+  /** Debian version; the agent package's version (agent/package.json) by default. */
   version: string;
 }
 
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   });
   const version =
     values.version ??
-    (JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { version: string }).version;
+    (JSON.parse(readFileSync(join(repo, "agent/package.json"), "utf8")) as { version: string }).version;
   const built = await buildAgentPackage({
     outDir: resolve(values.out ?? join(repo, "dist/package")),
     version,

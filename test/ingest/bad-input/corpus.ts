@@ -82,7 +82,8 @@ export function coreMessage(host: string, now: number): Record<string, unknown> 
     "@timestamp": iso(now),
     host: { name: host },
     agent: { type: "telemetry-agent", version: "0.1.0" },
-    event: { dataset: "telemetry.core" },
+    event: { module: "telemetry", dataset: "telemetry.core" },
+    metricset: { name: "core", period: 10_000 },
     system: { core: [core(0, 0.1), core(1, 0.3)] },
   };
 }

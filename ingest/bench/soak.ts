@@ -1,6 +1,6 @@
 // npm run soak [-- --minutes 5 --hosts 2000 --gap 10]
 //
-// A simulated fleet at about half the measured capacity (docs/capacity-results.md) for M minutes,
+// A simulated fleet at about half the measured capacity (ingest/docs/capacity-results.md) for M minutes,
 // while the ingest, Redis, the broker and Elasticsearch are killed and restarted one at a time at
 // random moments. At the end every sample the broker acknowledged must be indexed exactly once;
 // the run exits 1 otherwise.
@@ -8,7 +8,7 @@
 // The ingest, Redis and Elasticsearch get SIGKILL (a crash). The broker gets SIGTERM and a restart:
 // Mosquitto keeps its store in memory and saves it every 2 s at most (deploy/mosquitto), so a crash
 // of the broker itself loses what arrived since the last save; that window is the deployment's,
-// documented in docs/capacity.md, and not something the soak can assert away.
+// documented in ingest/docs/capacity.md, and not something the soak can assert away.
 import { parseArgs } from "node:util";
 import {
   build,

@@ -20,7 +20,7 @@ import { TOPIC_ROOT, dataStreamFor } from "@cluster-telemetry/contract";
 
 const root = resolve(import.meta.dirname, "..", "..");
 /** The README's picture of the page; `npm run screenshot:live` runs this file with LIVE_SCREENSHOT=update. */
-export const README_PICTURE = "docs/live-view.png";
+export const README_PICTURE = "live/docs/live-view.png";
 const fixtures = join(root, "test", "agent", "fixtures");
 
 /** Where each metric's headline value sits in a published message, written out independently of the program. */

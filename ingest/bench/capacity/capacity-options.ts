@@ -20,7 +20,7 @@ export interface CapacityOptions {
   latencySeconds: number;
   /** Documents loaded to measure disk per document. @defaultValue 200000 */
   diskDocs: number;
-  /** Where the report is written. @defaultValue docs/capacity-results.md */
+  /** Where the report is written. @defaultValue ingest/docs/capacity-results.md */
   out: string;
 }
 
@@ -39,7 +39,7 @@ export function parseCapacityArgs(args: string[]): CapacityOptions {
       rounds: { type: "string", default: "4" },
       "latency-seconds": { type: "string", default: "25" },
       "disk-docs": { type: "string", default: "200000" },
-      out: { type: "string", default: join(root, "docs", "capacity-results.md") },
+      out: { type: "string", default: join(root, "ingest", "docs", "capacity-results.md") },
     },
   });
   const number = (name: keyof typeof values) => {

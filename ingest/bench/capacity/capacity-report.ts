@@ -28,7 +28,7 @@ export interface CapacityFigures {
   indexed: number;
 }
 
-/** The Markdown report bench:capacity prints and writes (docs/capacity-results.md). */
+/** The Markdown report bench:capacity prints and writes (ingest/docs/capacity-results.md). */
 export function capacityReport(f: CapacityFigures, measuredOn: Date = new Date()): string {
   const { steps, best, saturated, sustained } = f.ramp;
   const e2ePerEsCpu = perEsCpu(f.pairs.map((p) => p.pipeline));

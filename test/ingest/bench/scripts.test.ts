@@ -13,7 +13,9 @@ describe("the scale scripts, run small", () => {
       "--minutes",
       "1",
       "--hosts",
-      "300",
+      // About 1,300 documents a second: a simulated host makes some 33 documents an interval (its
+      // cores and sensor inputs are one document each), 8 times the 4 it made before them.
+      "40",
       "--seed",
       "42",
       "--gap",
@@ -33,10 +35,11 @@ describe("the scale scripts, run small", () => {
     const run = spawnProgram("ingest/bench/capacity/main.ts", [
       "--step-seconds",
       "10",
+      // Hosts of some 33 documents an interval each (see the soak above).
       "--start-hosts",
-      "500",
+      "60",
       "--max-hosts",
-      "1000",
+      "120",
       // Warm-up only makes the full-size figures comparable; a smoke run needs the path, not the heat.
       "--warmup-docs",
       "20000",
@@ -69,7 +72,7 @@ describe("the scale scripts, run small", () => {
     ])
       assert.match(report, figure);
     const [, acked, indexed] =
-      /(\d+) messages acknowledged by the broker, (\d+) documents indexed/.exec(report) ?? [];
+      /(\d+) documents in the messages the broker acknowledged, (\d+) documents indexed/.exec(report) ?? [];
     assert.ok(Number(acked) > 0);
     assert.equal(indexed, acked);
   });

@@ -6,7 +6,7 @@
 //   Sampler ── schema check, size cap ──▶ OfflineBuffer (bounded, drops oldest) ──▶ Publisher ──▶ broker
 //                                                                         status + Last Will ──┘
 import { createCollectors } from "./collectors/index.ts";
-import { loadAgentConfigFromProcess, type AgentConfig } from "./config/agent-config.ts";
+import { loadAgentConfigFromProcess, metricsOf, type AgentConfig } from "./config/agent-config.ts";
 import { configuredOrExit } from "@cluster-telemetry/contract/config";
 import { loadSimulationConfigFromProcess } from "./config/simulate-config.ts";
 import { createLogger } from "./logging.ts";
@@ -26,7 +26,10 @@ async function main(): Promise<void> {
   }
   const config: AgentConfig = configuredOrExit("telemetry-agent", loadAgentConfigFromProcess);
   const log = createLogger(config.logLevel);
-  const collectors = createCollectors({ procRoot: config.procRoot, sysRoot: config.sysRoot, log });
+  const collectors = createCollectors(
+    { procRoot: config.procRoot, sysRoot: config.sysRoot, log },
+    metricsOf(config),
+  );
   const machine = readMachineId(config.etcRoot);
   if (machine.id === undefined)
     log.info(

@@ -23,9 +23,12 @@ const COLLECTORS: { [M in MetricName]: (options: CollectorOptions) => Collector<
   network: (options) => new NetworkCollector(options),
 };
 
-/** Every collector the agent runs, in the contract's order of metrics. */
-export function createCollectors(options: CollectorOptions): AnyCollector[] {
-  return (Object.keys(COLLECTORS) as MetricName[]).map(
-    (metric) => COLLECTORS[metric](options) as AnyCollector,
-  );
+/** The collectors of the metrics asked for (every metric by default), in the contract's order. */
+export function createCollectors(
+  options: CollectorOptions,
+  metrics: ReadonlySet<MetricName> = new Set(Object.keys(COLLECTORS) as MetricName[]),
+): AnyCollector[] {
+  return (Object.keys(COLLECTORS) as MetricName[])
+    .filter((metric) => metrics.has(metric))
+    .map((metric) => COLLECTORS[metric](options) as AnyCollector);
 }

@@ -1,4 +1,4 @@
-import { hostNameProblem } from "@cluster-telemetry/contract";
+import { hostNameProblem, isMetricName, type MetricName } from "@cluster-telemetry/contract";
 import { loadOptions, type ConfigOf } from "@cluster-telemetry/contract/config";
 import type { AGENT_OPTIONS } from "./agent-options.ts";
 import { AGENT_PROGRAM } from "./agent-options.ts";
@@ -20,6 +20,8 @@ export function agentProblems(c: Partial<AgentConfig>): string[] {
   const hostProblem = c.host === undefined ? undefined : hostNameProblem(c.host);
   if (hostProblem) problems.push(hostProblem);
   if (Boolean(c.certFile) !== Boolean(c.keyFile)) problems.push("cert file and key file go together");
+  for (const name of c.metrics?.split(",") ?? [])
+    if (!isMetricName(name)) problems.push(`metrics: "${name}" is not a metric of the contract`);
   if (c.broker !== undefined) {
     const url = new URL(c.broker);
     const plain = url.protocol === "mqtt:" || url.protocol === "ws:";
@@ -30,6 +32,11 @@ export function agentProblems(c: Partial<AgentConfig>): string[] {
     }
   }
   return problems;
+}
+
+/** The metrics a configuration collects (its `metrics` option, already checked). */
+export function metricsOf(config: Pick<AgentConfig, "metrics">): Set<MetricName> {
+  return new Set(config.metrics.split(",").filter(isMetricName));
 }
 
 /** Builds the configuration or throws ConfigError (every problem at once) or ConfigExit. */

@@ -8,6 +8,7 @@ import {
   type ProgramOptions,
   Type,
 } from "@cluster-telemetry/contract/config";
+import { METRIC_NAMES } from "@cluster-telemetry/contract";
 import { AGENT_VERSION } from "../version.ts";
 
 const MQTT_SCHEMES = ["mqtt", "mqtts", "ws", "wss"];
@@ -136,6 +137,16 @@ export const AGENT_OPTIONS = {
     description: "disk spool bound in bytes; the oldest samples are dropped beyond it",
     env: "TELEMETRY_SPOOL_MAX_BYTES",
     default: 16 * 1024 * 1024,
+  },
+  metrics: {
+    schema: Type.String({ pattern: "^[a-z_]+(,[a-z_]+)*$" }),
+    invalid: "must be metric names separated by commas, e.g. cpu,load,memory",
+    description:
+      "the metrics to collect, separated by commas; core and temperature_sensor are one document per core or sensor input, which on a many-core server is most of the host's documents",
+    placeholder: "list",
+    env: "TELEMETRY_METRICS",
+    default: METRIC_NAMES.join(","),
+    defaultText: "every metric of the contract",
   },
   procRoot: {
     schema: Type.String({ minLength: 1 }),

@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { METRIC_NAMES, sampleTopic } from "@cluster-telemetry/contract";
-import { ConfigError, ConfigExit, loadAgentConfig } from "../../../agent/src/config/agent-config.ts";
+import {
+  ConfigError,
+  ConfigExit,
+  loadAgentConfig,
+  metricsOf,
+} from "../../../agent/src/config/agent-config.ts";
 import { spawnAgent } from "../agent-process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "agent-config-"));
@@ -156,5 +161,27 @@ describe("the agent's configuration", () => {
         .filter((t) => !sensorless(t.split("/")[3]!)),
       METRIC_NAMES.filter((m) => !sensorless(m)).map((m) => sampleTopic("once-host", m)),
     );
+  });
+
+  it("collects only the metrics asked for, and names a metric the contract does not know", async () => {
+    assert.deepEqual([...metricsOf(loadAgentConfig(["--host", "n1"], {}))], METRIC_NAMES);
+    const chosen = loadAgentConfig(["--host", "n1"], { TELEMETRY_METRICS: "cpu,load,memory" });
+    assert.deepEqual([...metricsOf(chosen)], ["cpu", "load", "memory"]);
+    assert.ok(
+      problemsOf(["--host", "n1", "--metrics", "cpu,cores"]).some((p) =>
+        p.includes('metrics: "cores" is not a metric of the contract'),
+      ),
+    );
+    assert.ok(problemsOf(["--host", "n1", "--metrics", "cpu, load"]).some((p) => p.includes("--metrics")));
+
+    const agent = spawnAgent(["--once", "--host", "few", "--metrics", "load,cpu", "--broker", "mqtt://127.0.0.1:1"]);
+    assert.equal(await agent.exited, 0, agent.output());
+    const topics = agent
+      .output()
+      .split("\n")
+      .filter((l) => l.startsWith('{"topic"'))
+      .map((l) => (JSON.parse(l) as { topic: string }).topic);
+    // In the contract's order, whatever the order asked.
+    assert.deepEqual(topics, [sampleTopic("few", "cpu"), sampleTopic("few", "load")]);
   });
 });

@@ -174,7 +174,15 @@ describe("the agent's configuration", () => {
     );
     assert.ok(problemsOf(["--host", "n1", "--metrics", "cpu, load"]).some((p) => p.includes("--metrics")));
 
-    const agent = spawnAgent(["--once", "--host", "few", "--metrics", "load,cpu", "--broker", "mqtt://127.0.0.1:1"]);
+    const agent = spawnAgent([
+      "--once",
+      "--host",
+      "few",
+      "--metrics",
+      "load,cpu",
+      "--broker",
+      "mqtt://127.0.0.1:1",
+    ]);
     assert.equal(await agent.exited, 0, agent.output());
     const topics = agent
       .output()

@@ -8,8 +8,10 @@ import {
   urlInvalid,
   type ProgramOptions,
   Type,
+  MQTT_SERVICE_CREDENTIALS,
 } from "@cluster-telemetry/contract/config";
 import { hostname } from "node:os";
+import { SUBSCRIPTION } from "@cluster-telemetry/contract";
 import { VERSION } from "../version.ts";
 
 const MQTT_SCHEMES = ["mqtt", "mqtts", "ws", "wss"];
@@ -45,7 +47,7 @@ export const INGEST_OPTIONS = {
   shareGroup: {
     schema: Type.String({ pattern: "^[A-Za-z0-9_-]+$" }),
     invalid: "must be letters, digits, _ and -",
-    description: "subscribe as $share/<group>/telemetry/v1/+/+ so instances split the load",
+    description: `subscribe as $share/<group>/${SUBSCRIPTION} so instances split the load`,
     placeholder: "name",
     env: "INGEST_SHARE_GROUP",
   },
@@ -55,25 +57,7 @@ export const INGEST_OPTIONS = {
     placeholder: "name",
     env: "MQTT_USERNAME",
   },
-  mqttPassword: { schema: Type.String(), description: "MQTT password", secret: true, env: "MQTT_PASSWORD" },
-  mqttCaFile: {
-    schema: Type.String(),
-    description: "CA certificate for mqtts://",
-    readable: true,
-    env: "MQTT_CA_FILE",
-  },
-  mqttCertFile: {
-    schema: Type.String(),
-    description: "client certificate for mutual TLS",
-    readable: true,
-    env: "MQTT_CERT_FILE",
-  },
-  mqttKeyFile: {
-    schema: Type.String(),
-    description: "client key for mutual TLS",
-    readable: true,
-    env: "MQTT_KEY_FILE",
-  },
+  ...MQTT_SERVICE_CREDENTIALS,
   redisUrl: {
     schema: Url("redis", "rediss"),
     invalid: urlInvalid("redis", "rediss"),

@@ -11,6 +11,7 @@ import {
   type DefaultContext,
   type ProgramOptions,
   Type,
+  MQTT_SERVICE_CREDENTIALS,
 } from "@cluster-telemetry/contract/config";
 import { VERSION } from "../version.ts";
 
@@ -49,25 +50,7 @@ export const LIVE_OPTIONS = {
     placeholder: "name",
     env: "MQTT_USERNAME",
   },
-  mqttPassword: { schema: Type.String(), description: "MQTT password", secret: true, env: "MQTT_PASSWORD" },
-  mqttCaFile: {
-    schema: Type.String(),
-    description: "CA certificate for mqtts://",
-    readable: true,
-    env: "MQTT_CA_FILE",
-  },
-  mqttCertFile: {
-    schema: Type.String(),
-    description: "client certificate for mutual TLS",
-    readable: true,
-    env: "MQTT_CERT_FILE",
-  },
-  mqttKeyFile: {
-    schema: Type.String(),
-    description: "client key for mutual TLS",
-    readable: true,
-    env: "MQTT_KEY_FILE",
-  },
+  ...MQTT_SERVICE_CREDENTIALS,
   elasticsearchUrl: {
     schema: Url("http", "https"),
     invalid: urlInvalid("http", "https"),

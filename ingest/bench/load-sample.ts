@@ -2,7 +2,7 @@ import { datasetFor } from "@cluster-telemetry/contract";
 
 /**
  * The one load sample the benches build themselves (bench:ingest's fleet, bench:capacity's latency
- * probe): a valid `telemetry/v1/<host>/load` payload stamped `timestamp` (ms).
+ * probe): a valid `<topic root>/<host>/load` payload stamped `timestamp` (ms).
  */
 export function benchLoadSample(host: string, timestamp: number, agentType = "telemetry-agent") {
   return {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import mqtt from "mqtt";
 import type { Browser, Page } from "playwright-core";
@@ -279,7 +279,9 @@ describe("the live page in a real browser, against a real broker, real agents an
       writeFileSync(join(root, README_PICTURE), png);
     }
     const readme = readFileSync(join(root, "live", "README.md"), "utf8");
-    assert.ok(readme.includes(`../${README_PICTURE}`), `live/README.md shows ${README_PICTURE}`);
+    // live/README.md names it relative to itself.
+    const fromReadme = relative(join(root, "live"), join(root, README_PICTURE));
+    assert.ok(readme.includes(`(${fromReadme})`), `live/README.md shows ${README_PICTURE}`);
     const committed = await pictureStats(browser, readFileSync(join(root, README_PICTURE)));
     assert.ok(
       committed.inked > 0.05 && committed.colours > 100,

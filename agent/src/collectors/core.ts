@@ -1,7 +1,6 @@
-import { join } from "node:path";
 import { CPU_STATES, type MetricFields } from "@cluster-telemetry/contract";
-import type { Collector, CollectorOptions } from "./collector.ts";
-import { busyShare, cpuInterval, NO_TICKS, readCpuTimes, share, type CpuReading } from "./cpu-times.ts";
+import { CpuTimesCollector } from "./cpu-times-collector.ts";
+import { busyShare, cpuInterval, NO_TICKS, share, type CpuReading } from "./cpu-times.ts";
 
 /** Exactly the contract's fields of the core metric: one entry per logical core. */
 export type CoreFields = MetricFields<"core">;
@@ -25,27 +24,10 @@ export function coreFields(before: CpuReading, after: CpuReading): CoreFields | 
 }
 
 /** Per-core CPU, from its own /proc/stat baseline (Metricbeat's core metricset keeps its own too). */
-export class CoreCollector implements Collector<"core"> {
+export class CoreCollector extends CpuTimesCollector<"core"> {
   readonly metric = "core";
-  private previous: CpuReading | undefined;
-  private readonly statFile: string;
 
-  constructor(options: CollectorOptions) {
-    this.statFile = join(options.procRoot, "stat");
-  }
-
-  async start(): Promise<void> {
-    this.previous = await readCpuTimes(this.statFile);
-  }
-
-  async collect(): Promise<CoreFields | undefined> {
-    const now = await readCpuTimes(this.statFile);
-    const before = this.previous ?? now;
-    this.previous = now;
-    return coreFields(before, now);
-  }
-
-  sensor(): string {
-    return process.platform === "linux" ? "procfs" : "systeminformation";
+  protected fields(before: CpuReading, after: CpuReading): CoreFields | undefined {
+    return coreFields(before, after);
   }
 }

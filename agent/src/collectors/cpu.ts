@@ -1,7 +1,6 @@
-import { join } from "node:path";
 import { CPU_STATES, type MetricFields } from "@cluster-telemetry/contract";
-import type { Collector, CollectorOptions } from "./collector.ts";
-import { busyShare, cpuInterval, readCpuTimes, share, type CpuReading } from "./cpu-times.ts";
+import { CpuTimesCollector } from "./cpu-times-collector.ts";
+import { busyShare, cpuInterval, share, type CpuReading } from "./cpu-times.ts";
 
 /** Exactly the contract's fields of the cpu metric. */
 export type CpuFields = MetricFields<"cpu">;
@@ -35,28 +34,10 @@ export function cpuFields(before: CpuReading, after: CpuReading): CpuFields | un
  * systeminformation's currentLoad() runs a blocking shell pipeline on every call (about 5 ms of CPU
  * and a 6 ms stall, against 0.2 ms; npm run bench:agent) and has no iowait.
  */
-export class CpuCollector implements Collector<"cpu"> {
+export class CpuCollector extends CpuTimesCollector<"cpu"> {
   readonly metric = "cpu";
-  private previous: CpuReading | undefined;
-  private readonly statFile: string;
 
-  constructor(options: CollectorOptions) {
-    this.statFile = join(options.procRoot, "stat");
-  }
-
-  async start(): Promise<void> {
-    // The baseline: the first sample is then a real delta over the interval, never a 0 from nothing.
-    this.previous = await readCpuTimes(this.statFile);
-  }
-
-  async collect(): Promise<CpuFields | undefined> {
-    const now = await readCpuTimes(this.statFile);
-    const before = this.previous ?? now;
-    this.previous = now;
-    return cpuFields(before, now);
-  }
-
-  sensor(): string {
-    return process.platform === "linux" ? "procfs" : "systeminformation";
+  protected fields(before: CpuReading, after: CpuReading): CpuFields | undefined {
+    return cpuFields(before, after);
   }
 }

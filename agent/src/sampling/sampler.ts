@@ -110,8 +110,11 @@ export class Sampler {
     const fields = await collector.collect();
     if (!fields) return [];
     const { metric } = collector;
-    const message = sample(metric, this.origin(), fields, at);
-    const problems = this.options.checkSchema ? schemaProblems(metric, message) : undefined;
+    const origin = this.origin();
+    // The whole message is built for the check only; the daemon skips both.
+    const problems = this.options.checkSchema
+      ? schemaProblems(metric, sample(metric, origin, fields, at))
+      : undefined;
     if (problems) {
       this.log.error(
         { event: "sample_invalid", metric, problems },
@@ -119,7 +122,7 @@ export class Sampler {
       );
       return [];
     }
-    return sampleMessages(metric, this.origin(), fields, at);
+    return sampleMessages(metric, origin, fields, at);
   }
 
   status(state: "online" | "offline", dropped: number): StatusMessage {
